@@ -1,0 +1,1 @@
+//! `flyteidl.admin`: registration and execution messages of FlyteAdmin.

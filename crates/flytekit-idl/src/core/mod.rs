@@ -1,0 +1,1 @@
+//! `flyteidl.core`: literals, types, interfaces, tasks, workflows, identifiers, errors, security.

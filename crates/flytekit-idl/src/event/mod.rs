@@ -1,0 +1,1 @@
+//! `flyteidl.event`: execution events.

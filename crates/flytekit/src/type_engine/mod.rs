@@ -1,0 +1,138 @@
+//! The type engine: how Rust values become Flyte literals and back.
+//!
+//! Every Rust type that can cross a task boundary implements [`FlyteType`]: it names its Flyte
+//! [`LiteralType`], turns a value into a [`Literal`], and reads one back. The conventions follow
+//! Python flytekit's `TypeEngine` exactly, so a Rust task and a Python task can exchange values:
+//! see `ARCHITECTURE.md` for the table of mappings.
+//!
+//! Conversions are `async` because some types move data: a [`FlyteFile`](crate::FlyteFile) uploads
+//! its local file when it becomes a literal and downloads it when read. Plain values never await.
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use flytekit_idl::core::{Literal, LiteralMap, LiteralType};
+
+use crate::storage::Storage;
+
+/// A Rust type that maps to a Flyte type.
+///
+/// Implemented for the primitives, `String`, `bool`, `chrono::DateTime<Utc>`,
+/// `std::time::Duration`, `Vec<T>`, `HashMap<String, T>`/`BTreeMap<String, T>`, `Option<T>`, and the
+/// blob types; derive it with `#[derive(FlyteType)]` for serde structs and unit-only enums.
+///
+/// Implement it by hand to teach flytekit a new type (the analog of flytekit's `TypeTransformer`).
+pub trait FlyteType: Sized + Send + Sync + 'static {
+    /// The Flyte type of every value of this Rust type.
+    fn literal_type() -> LiteralType;
+
+    /// Converts the value to a literal. Blob types upload their data through `cx`.
+    fn to_literal(&self, cx: &ConversionContext) -> impl Future<Output = Result<Literal, TypeError>> + Send;
+
+    /// Reads a value back from a literal. Blob types download their data through `cx`.
+    fn from_literal(literal: &Literal, cx: &ConversionContext) -> impl Future<Output = Result<Self, TypeError>> + Send;
+}
+
+/// Where conversions move data: the storage that holds blobs, the local directory that receives
+/// downloads, and the prefix under which new blobs are uploaded (the raw output data prefix).
+#[derive(Clone, Debug)]
+pub struct ConversionContext {
+    storage: Storage,
+    local_dir: PathBuf,
+    raw_output_prefix: String,
+}
+
+impl ConversionContext {
+    /// A context over `storage`, downloading into `local_dir` and uploading under `raw_output_prefix`.
+    pub fn new(storage: Storage, local_dir: impl Into<PathBuf>, raw_output_prefix: impl Into<String>) -> Self {
+        Self { storage, local_dir: local_dir.into(), raw_output_prefix: raw_output_prefix.into() }
+    }
+
+    /// The storage that blobs are read from and written to.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// The local directory where downloaded blobs are placed.
+    pub fn local_dir(&self) -> &std::path::Path {
+        &self.local_dir
+    }
+
+    /// The prefix (a local path or URI) under which new blobs are uploaded.
+    pub fn raw_output_prefix(&self) -> &str {
+        &self.raw_output_prefix
+    }
+}
+
+/// Why a value could not be converted to or from a literal.
+#[derive(Debug, thiserror::Error)]
+pub enum TypeError {
+    /// The literal does not have the shape the Rust type expects.
+    #[error("type mismatch: expected {expected}, received {received}")]
+    Mismatch {
+        /// The Flyte type the Rust type expects, rendered for humans.
+        expected: String,
+        /// What the literal actually holds, rendered for humans.
+        received: String,
+    },
+    /// A number does not fit the Rust type (checked narrowing on read).
+    #[error("value {value} does not fit in {target}; use a wider type such as i64")]
+    Overflow {
+        /// The value that was read.
+        value: String,
+        /// The Rust type it had to fit.
+        target: &'static str,
+    },
+    /// A required input or output variable is absent from the literal map.
+    #[error("missing variable '{name}'")]
+    MissingVariable {
+        /// The variable's name.
+        name: String,
+    },
+    /// Conversion of a named variable failed; wraps the cause with the variable's name.
+    #[error("variable '{name}': {source}")]
+    Variable {
+        /// The variable's name.
+        name: String,
+        /// What went wrong.
+        #[source]
+        source: Box<TypeError>,
+    },
+    /// Serializing or deserializing a struct value failed.
+    #[error("{0}")]
+    Serde(String),
+    /// Moving blob data failed.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    /// Anything else, with a message that says what to do.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl TypeError {
+    /// Prefixes the error with the variable it concerns.
+    pub fn for_variable(self, name: impl Into<String>) -> Self {
+        TypeError::Variable { name: name.into(), source: Box::new(self) }
+    }
+}
+
+/// Reads input variable `name` of type `T` from `inputs`; errors name the variable.
+pub async fn read_input<T: FlyteType>(inputs: &LiteralMap, name: &str, cx: &ConversionContext) -> Result<T, TypeError> {
+    let literal = inputs
+        .literals
+        .get(name)
+        .ok_or_else(|| TypeError::MissingVariable { name: name.to_string() })?;
+    T::from_literal(literal, cx).await.map_err(|e| e.for_variable(name))
+}
+
+/// Converts `value` and stores it as variable `name` in `outputs`; errors name the variable.
+pub async fn write_output<T: FlyteType>(
+    outputs: &mut LiteralMap,
+    name: &str,
+    value: &T,
+    cx: &ConversionContext,
+) -> Result<(), TypeError> {
+    let literal = value.to_literal(cx).await.map_err(|e| e.for_variable(name))?;
+    outputs.literals.insert(name.to_string(), literal);
+    Ok(())
+}
