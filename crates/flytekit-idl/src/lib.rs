@@ -5,13 +5,13 @@
 //! A conformance test compares every message here, field by field, against the descriptors of the
 //! Python `flyteidl` package that flytekit installs.
 //!
-//! Modules follow the proto packages: [`core`] is `flyteidl.core`, [`admin`] is `flyteidl.admin`,
-//! [`event`] is `flyteidl.event`. Well-known types (`Timestamp`, `Duration`, `Struct`, ...) come from
+//! Modules follow the proto packages: [`core`] is `flyteidl.core`, [`admin`] is `flyteidl.admin`. Well-known types (`Timestamp`, `Duration`, `Struct`, ...) come from
 //! [`prost_types`], re-exported here as [`wkt`].
+
+#![warn(missing_docs)]
 
 pub mod admin;
 pub mod core;
-pub mod event;
 
 /// Protobuf well-known types (`google.protobuf.*`) used by the Flyte messages.
 pub use prost_types as wkt;

@@ -1,1 +1,0 @@
-//! `flyteidl.event`: execution events.
