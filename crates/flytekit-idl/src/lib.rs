@@ -5,8 +5,9 @@
 //! A conformance test compares every message here, field by field, against the descriptors of the
 //! Python `flyteidl` package that flytekit installs.
 //!
-//! Modules follow the proto packages: [`core`] is `flyteidl.core`, [`admin`] is `flyteidl.admin`. Well-known types (`Timestamp`, `Duration`, `Struct`, ...) come from
-//! [`prost_types`], re-exported here as [`wkt`].
+//! Modules follow the proto packages: [`core`] is `flyteidl.core`, [`admin`] is `flyteidl.admin`.
+//! Well-known types (`Timestamp`, `Duration`, `Struct`, ...) come from [`prost_types`], re-exported
+//! here as [`wkt`].
 
 #![warn(missing_docs)]
 
