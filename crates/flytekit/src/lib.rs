@@ -6,13 +6,45 @@
 //!
 //! Start with [`prelude`]. `ARCHITECTURE.md` at the repository root maps the crates and modules.
 
+pub mod blob;
+pub mod cli;
+pub mod deck;
+pub mod engine;
+pub mod entrypoint;
+pub mod execution;
+pub mod fast;
+pub mod image;
+pub mod resolver;
+pub mod secrets;
 pub mod storage;
+pub mod task;
 pub mod type_engine;
+pub mod workflow;
 
+pub use blob::{FlyteDirectory, FlyteFile};
+pub use fast::FastBundle;
 pub use flytekit_idl as idl;
+pub use cli::main;
+pub use deck::Deck;
+pub use execution::ExecutionContext;
+pub use flytekit_macros::{task, workflow};
+pub use inventory;
+pub use resolver::TaskResolver;
+pub use task::{RecoverableError, SerializationSettings, Task, TaskBuilder, TaskError, UserError};
+pub use image::{Image, ImageBuildEngine, ImageConfig, ImageSpec};
+pub use workflow::{Promise, Workflow};
 
 /// The small public surface most programs need: `use flytekit::prelude::*;`.
 pub mod prelude {
+    pub use crate::blob::{FlyteDirectory, FlyteFile};
+    pub use crate::deck::Deck;
+    pub use crate::execution::ExecutionContext;
+    pub use crate::task::{
+        Accelerator, IgnoreOutputs, MountRequirement, PodTemplate, RecoverableError, Resources,
+        Secret, Task, UserError,
+    };
     pub use crate::type_engine::FlyteType;
+    pub use crate::workflow::{IntoBinding, Promise, Workflow};
     pub use flytekit_macros::FlyteType;
+    pub use flytekit_macros::{task, workflow};
 }

@@ -5,15 +5,50 @@
 //! Python flytekit's `TypeEngine` exactly, so a Rust task and a Python task can exchange values:
 //! see `ARCHITECTURE.md` for the table of mappings.
 //!
+//! | Rust | Flyte | Python |
+//! |---|---|---|
+//! | `i8`..`i64`, `u8`..`u32` | `INTEGER` | `int` |
+//! | `f32`, `f64` | `FLOAT` | `float` |
+//! | `String` | `STRING` | `str` |
+//! | `bool` | `BOOLEAN` | `bool` |
+//! | `chrono::DateTime<Utc>` | `DATETIME` | `datetime.datetime` |
+//! | `std::time::Duration` | `DURATION` | `datetime.timedelta` |
+//! | `Vec<T>` | collection of T | `List[T]` |
+//! | `HashMap<String, T>`, `BTreeMap<String, T>` | map of T | `Dict[str, T]` |
+//! | `Option<T>` | union of T and none | `Optional[T]` |
+//! | `#[derive(FlyteType)]` struct | `STRUCT` (msgpack binary) | `@dataclass` |
+//! | `#[derive(FlyteType)]` unit-only enum | enum of strings | `enum.Enum` with string values |
+//! | [`FlyteFile`](crate::FlyteFile), [`FlyteDirectory`](crate::FlyteDirectory) | blob | `FlyteFile`, `FlyteDirectory` |
+//!
 //! Conversions are `async` because some types move data: a [`FlyteFile`](crate::FlyteFile) uploads
 //! its local file when it becomes a literal and downloads it when read. Plain values never await.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::path::PathBuf;
 
 use flytekit_idl::core::{Literal, LiteralMap, LiteralType};
 
 use crate::storage::Storage;
+
+mod containers;
+pub mod dataclass;
+pub mod enums;
+mod json;
+pub mod literals;
+mod render;
+mod scalars;
+pub mod serde_duration;
+
+pub use json::{literal_from_json, literal_to_json};
+pub use render::{describe_literal, describe_type, type_tag_of};
+pub use scalars::{
+    duration_from_proto, duration_to_proto, timestamp_from_proto, timestamp_to_proto,
+};
+
+/// A JSON value, as used for JSON schemas and [`literal_to_json`]. Re-exported so generated code
+/// does not need its own `serde_json` dependency.
+pub use serde_json::Value as JsonValue;
 
 /// A Rust type that maps to a Flyte type.
 ///
@@ -27,10 +62,33 @@ pub trait FlyteType: Sized + Send + Sync + 'static {
     fn literal_type() -> LiteralType;
 
     /// Converts the value to a literal. Blob types upload their data through `cx`.
-    fn to_literal(&self, cx: &ConversionContext) -> impl Future<Output = Result<Literal, TypeError>> + Send;
+    fn to_literal(
+        &self,
+        cx: &ConversionContext,
+    ) -> impl Future<Output = Result<Literal, TypeError>> + Send;
 
     /// Reads a value back from a literal. Blob types download their data through `cx`.
-    fn from_literal(literal: &Literal, cx: &ConversionContext) -> impl Future<Output = Result<Self, TypeError>> + Send;
+    fn from_literal(
+        literal: &Literal,
+        cx: &ConversionContext,
+    ) -> impl Future<Output = Result<Self, TypeError>> + Send;
+
+    /// The name of the flytekit transformer for this type (`"int"`, `"Typed List"`, ...).
+    ///
+    /// flytekit tags each variant of a union type with it (`Optional[int]` is the union of
+    /// `INTEGER` tagged `"int"` and `NONE` tagged `"none"`) and uses the tag to pick the variant when
+    /// reading. The default derives it from [`FlyteType::literal_type`], which is right for every
+    /// type built from the standard mappings.
+    fn type_tag() -> Cow<'static, str> {
+        Cow::Borrowed(type_tag_of(&Self::literal_type()))
+    }
+
+    /// The JSON schema of the type as mashumaro writes it for a dataclass field (flytekit puts the
+    /// schema of a dataclass into its literal type's `metadata`). The default derives it from
+    /// [`FlyteType::literal_type`].
+    fn json_schema() -> JsonValue {
+        dataclass::schema_of_literal_type(&Self::literal_type())
+    }
 }
 
 /// Where conversions move data: the storage that holds blobs, the local directory that receives
@@ -44,8 +102,26 @@ pub struct ConversionContext {
 
 impl ConversionContext {
     /// A context over `storage`, downloading into `local_dir` and uploading under `raw_output_prefix`.
-    pub fn new(storage: Storage, local_dir: impl Into<PathBuf>, raw_output_prefix: impl Into<String>) -> Self {
-        Self { storage, local_dir: local_dir.into(), raw_output_prefix: raw_output_prefix.into() }
+    pub fn new(
+        storage: Storage,
+        local_dir: impl Into<PathBuf>,
+        raw_output_prefix: impl Into<String>,
+    ) -> Self {
+        Self {
+            storage,
+            local_dir: local_dir.into(),
+            raw_output_prefix: raw_output_prefix.into(),
+        }
+    }
+
+    /// A context for values that move no data (and for tests): downloads go to the system temporary
+    /// directory and uploads to the in-process `memory://flytekit-rs/raw` store.
+    pub fn in_memory() -> Self {
+        Self::new(
+            Storage::new(),
+            std::env::temp_dir(),
+            "memory://flytekit-rs/raw",
+        )
     }
 
     /// The storage that blobs are read from and written to.
@@ -68,7 +144,9 @@ impl ConversionContext {
 #[derive(Debug, thiserror::Error)]
 pub enum TypeError {
     /// The literal does not have the shape the Rust type expects.
-    #[error("type mismatch: expected {expected}, received {received}")]
+    #[error(
+        "type mismatch: expected {expected}, received {received}; check that the producer's output type matches this input's type"
+    )]
     Mismatch {
         /// The Flyte type the Rust type expects, rendered for humans.
         expected: String,
@@ -98,6 +176,24 @@ pub enum TypeError {
         #[source]
         source: Box<TypeError>,
     },
+    /// Conversion of an element of a collection or map failed; wraps the cause with its position.
+    #[error("at {location}: {source}")]
+    At {
+        /// Where in the value: `[3]` for a list index, `["key"]` for a map key.
+        location: String,
+        /// What went wrong.
+        #[source]
+        source: Box<TypeError>,
+    },
+    /// The literal has the right kind but an unusable value (a malformed timestamp, a negative
+    /// duration, an enum value outside the declared set, ...).
+    #[error("invalid {expected} value: {reason}")]
+    InvalidValue {
+        /// The Flyte type being read, rendered for humans.
+        expected: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     /// Serializing or deserializing a struct value failed.
     #[error("{0}")]
     Serde(String),
@@ -112,17 +208,52 @@ pub enum TypeError {
 impl TypeError {
     /// Prefixes the error with the variable it concerns.
     pub fn for_variable(self, name: impl Into<String>) -> Self {
-        TypeError::Variable { name: name.into(), source: Box::new(self) }
+        TypeError::Variable {
+            name: name.into(),
+            source: Box::new(self),
+        }
+    }
+
+    /// Prefixes the error with the position (`[3]`, `["key"]`) inside a collection or map.
+    pub fn at(self, location: impl Into<String>) -> Self {
+        TypeError::At {
+            location: location.into(),
+            source: Box::new(self),
+        }
+    }
+
+    /// A [`TypeError::Mismatch`] between the `expected` type and the `received` literal.
+    pub fn mismatch(expected: &LiteralType, received: &Literal) -> Self {
+        TypeError::Mismatch {
+            expected: describe_type(expected),
+            received: describe_literal(received),
+        }
+    }
+
+    /// A [`TypeError::InvalidValue`] for a value of type `expected`.
+    pub fn invalid(expected: &LiteralType, reason: impl Into<String>) -> Self {
+        TypeError::InvalidValue {
+            expected: describe_type(expected),
+            reason: reason.into(),
+        }
     }
 }
 
 /// Reads input variable `name` of type `T` from `inputs`; errors name the variable.
-pub async fn read_input<T: FlyteType>(inputs: &LiteralMap, name: &str, cx: &ConversionContext) -> Result<T, TypeError> {
+pub async fn read_input<T: FlyteType>(
+    inputs: &LiteralMap,
+    name: &str,
+    cx: &ConversionContext,
+) -> Result<T, TypeError> {
     let literal = inputs
         .literals
         .get(name)
-        .ok_or_else(|| TypeError::MissingVariable { name: name.to_string() })?;
-    T::from_literal(literal, cx).await.map_err(|e| e.for_variable(name))
+        .ok_or_else(|| TypeError::MissingVariable {
+            name: name.to_string(),
+        })?;
+    T::from_literal(literal, cx)
+        .await
+        .map_err(|e| e.for_variable(name))
 }
 
 /// Converts `value` and stores it as variable `name` in `outputs`; errors name the variable.
@@ -132,7 +263,22 @@ pub async fn write_output<T: FlyteType>(
     value: &T,
     cx: &ConversionContext,
 ) -> Result<(), TypeError> {
-    let literal = value.to_literal(cx).await.map_err(|e| e.for_variable(name))?;
+    let literal = value
+        .to_literal(cx)
+        .await
+        .map_err(|e| e.for_variable(name))?;
     outputs.literals.insert(name.to_string(), literal);
     Ok(())
+}
+
+/// Converts `value` to a literal map holding one variable, `name` (handy for single-output tasks
+/// and tests).
+pub async fn to_literal_map<T: FlyteType>(
+    name: &str,
+    value: &T,
+    cx: &ConversionContext,
+) -> Result<LiteralMap, TypeError> {
+    let mut map = LiteralMap::default();
+    write_output(&mut map, name, value, cx).await?;
+    Ok(map)
 }

@@ -1,0 +1,117 @@
+//! The command line every user binary gets from [`main`](crate::main): `list`, `run`,
+//! `serialize`, `package` for people, `execute` and `fast-execute` for Flyte's containers.
+
+pub mod package;
+pub mod run;
+pub mod serialize;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::entrypoint::{ExecuteArgs, FastExecuteArgs};
+
+/// The binary's command line.
+#[derive(Debug, Parser)]
+#[command(
+    about = "Flyte tasks and workflows written in Rust (flytekit-rs)",
+    long_about = "Flyte tasks and workflows written in Rust (flytekit-rs).\n\n\
+                  Run workflows locally with `run`, write them for registration with `package` or \
+                  `serialize`; Flyte's containers call `execute` and `fast-execute`.",
+    version
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the workflows and tasks in this binary.
+    List,
+    /// Run a workflow or task locally and print its outputs as JSON.
+    Run(run::RunArgs),
+    /// Write workflows, tasks and launch plans as Flyte protobuf files.
+    Serialize(serialize::SerializeArgs),
+    /// Write a `flyte-package.tgz` for `flytectl register files`.
+    Package(package::PackageArgs),
+    /// Run one task inside its container (the `pyflyte-execute` contract).
+    Execute(ExecuteArgs),
+    /// Install a fast-registration bundle, then run the task command (`pyflyte-fast-execute`).
+    FastExecute(FastExecuteArgs),
+}
+
+/// Parses the command line, runs the subcommand on a tokio runtime, and exits with its status.
+/// Call it from your binary's `fn main()`.
+pub fn main() -> ! {
+    let code = run_cli(Cli::parse());
+    std::process::exit(exit_code_value(code))
+}
+
+fn exit_code_value(code: ExitCode) -> i32 {
+    if code == ExitCode::SUCCESS {
+        0
+    } else if code == ExitCode::from(2) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run_cli(cli: Cli) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::List => list(),
+            Command::Run(a) => run::run(a).await,
+            Command::Serialize(a) => serialize::serialize(a),
+            Command::Package(a) => package::package(a).await,
+            Command::Execute(a) => crate::entrypoint::execute(a).await,
+            Command::FastExecute(a) => crate::entrypoint::fast_execute(a).await,
+        }
+    })
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLYTEKIT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn list() -> ExitCode {
+    let workflows = crate::workflow::registered();
+    let tasks = crate::task::registered();
+    println!("workflows:");
+    for w in &workflows {
+        println!("  {}", w.name());
+    }
+    if workflows.is_empty() {
+        println!("  (none)");
+    }
+    println!("tasks:");
+    for t in &tasks {
+        let doc = t.config().docs.lines().next().unwrap_or("");
+        if doc.is_empty() {
+            println!("  {}", t.name());
+        } else {
+            println!("  {}  — {doc}", t.name());
+        }
+    }
+    if tasks.is_empty() {
+        println!("  (none)");
+    }
+    ExitCode::SUCCESS
+}

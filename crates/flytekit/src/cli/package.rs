@@ -1,0 +1,135 @@
+//! `package`: writes `flyte-package.tgz`, the archive `pyflyte package` writes and
+//! `flytectl register files` reads — `<i>_<name>_1.pb` (admin `TaskSpec`), `_2.pb` (admin
+//! `WorkflowSpec`), `_3.pb` (admin `LaunchPlan`), and with `--fast` the code bundle
+//! `fast<digest>.tar.gz` holding this binary, whose location `flytectl` fills into the
+//! `{{ .remote_package_path }}` placeholder of each task's `fast-execute` command.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::serialize::{RegistrationArgs, SerializedEntity, serialize_entities};
+use crate::task::FastSerializationSettings;
+use crate::workflow::Workflow;
+
+/// Arguments of `package`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(about = "Write a flyte-package.tgz for `flytectl register files`")]
+pub struct PackageArgs {
+    /// Workflows to package (default: every workflow and task in this binary).
+    pub workflows: Vec<String>,
+    /// The archive to write.
+    #[arg(long, short, default_value = "flyte-package.tgz")]
+    pub output: PathBuf,
+    /// Ship this binary beside the image as a fast-registration bundle.
+    #[arg(long)]
+    pub fast: bool,
+    /// Where the bundle is unpacked in the container (with `--fast`).
+    #[arg(long, default_value = "/root")]
+    pub dest_dir: String,
+    /// Identifiers, images and environment.
+    #[command(flatten)]
+    pub registration: RegistrationArgs,
+}
+
+/// Entry point of `package`.
+pub async fn package(args: PackageArgs) -> ExitCode {
+    match write_package(&args).await {
+        Ok(n) => {
+            eprintln!("wrote {} ({n} entities)", args.output.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn write_package(args: &PackageArgs) -> Result<usize, String> {
+    let mut settings = args.registration.settings()?;
+    let workflows: Vec<Workflow> = if args.workflows.is_empty() {
+        crate::workflow::registered()
+    } else {
+        let mut v = Vec::new();
+        for name in &args.workflows {
+            match super::run::find_entity(name).map_err(|e| e.to_string())? {
+                crate::workflow::Entity::Workflow(w) => v.push(w),
+                crate::workflow::Entity::Task(t) => {
+                    return Err(format!("'{}' is a task; package names workflows", t.name()));
+                }
+            }
+        }
+        v
+    };
+    let tasks = if args.workflows.is_empty() {
+        crate::task::registered()
+    } else {
+        Vec::new()
+    };
+    let scratch = tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let mut bundle = None;
+    if args.fast {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+        let name = Path::new(&settings.binary)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| settings.binary.clone());
+        let b = crate::fast::FastBundle::create(&[(exe, name)], scratch.path()).map_err(|e| e.to_string())?;
+        settings.fast = Some(FastSerializationSettings {
+            destination_dir: Some(args.dest_dir.clone()),
+            distribution_location: None,
+        });
+        bundle = Some(b);
+    }
+    let files = serialize_entities(&workflows, &tasks, &settings).map_err(|e| e.to_string())?;
+    let n = files.len();
+    let output = args.output.clone();
+    tokio::task::spawn_blocking(move || write_tgz(&output, &files, bundle.as_ref().map(|b| b.path.as_path())))
+        .await
+        .map_err(|e| e.to_string())??;
+    Ok(n)
+}
+
+/// Writes the archive atomically (temporary file, then rename); entries carry no timestamps so
+/// equal inputs give equal bytes.
+fn write_tgz(output: &Path, files: &[SerializedEntity], bundle: Option<&Path>) -> Result<(), String> {
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    {
+        let gz = flate2::GzBuilder::new()
+            .mtime(0)
+            .write(tmp.as_file(), flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        let mut append = |name: &str, data: &[u8]| -> Result<(), String> {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_mtime(0);
+            h.set_entry_type(tar::EntryType::Regular);
+            tar.append_data(&mut h, name, data)
+                .map_err(|e| format!("cannot add {name}: {e}"))
+        };
+        for f in files {
+            append(&f.file_name, &f.bytes)?;
+        }
+        if let Some(b) = bundle {
+            let data = std::fs::read(b).map_err(|e| format!("cannot read {}: {e}", b.display()))?;
+            let name = b
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            append(&name, &data)?;
+        }
+        let gz = tar.into_inner().map_err(|e| e.to_string())?;
+        let mut f = gz.finish().map_err(|e| e.to_string())?;
+        f.flush().map_err(|e| e.to_string())?;
+    }
+    tmp.persist(output)
+        .map_err(|e| format!("cannot write {}: {}", output.display(), e.error))?;
+    Ok(())
+}

@@ -1,0 +1,536 @@
+//! `run`: runs a workflow or a task locally and prints its outputs as JSON on stdout.
+//!
+//! ```text
+//! <binary> run wf --x 3 --name world
+//! <binary> run wf --help            # the inputs of `wf`, their types and defaults
+//! <binary> run --clear-cache        # empties the local cache
+//! ```
+//!
+//! Inputs are flags named after the entity's inputs (`--my_input` or `--my-input`). Strings,
+//! enums, files, dates and durations are given as plain text; numbers and booleans as usual;
+//! structs, lists, maps and optional values as JSON. Progress goes to stderr, the outputs to stdout
+//! as a JSON object (`{"o0": ...}`). Exit status: 0 on success, 1 when the run fails, 2 on a usage
+//! error (unknown name, missing, unknown or mistyped inputs).
+
+use std::process::ExitCode;
+
+use flytekit_idl::core::{Literal, LiteralMap, LiteralType, SimpleType, literal_type};
+
+use crate::engine::{
+    CacheMode, Engine, EngineOptions, LocalCache, ProgressMode, default_cache_dir, outputs_to_json,
+};
+use crate::type_engine::{describe_type, literal_from_json, literal_to_json};
+use crate::workflow::Entity;
+use crate::workflow::deps::registered_tasks;
+
+/// Arguments of `run`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    disable_help_flag = true,
+    about = "Run a workflow or task locally and print its outputs as JSON",
+    after_help = "Inputs follow the name as --<input> <value>; `run NAME --help` lists them.\n\
+                  Engine options may also follow the name when no input has the same name."
+)]
+pub struct RunArgs {
+    /// The workflow or task: its full name or a unique suffix (e.g. `wf` for `app.workflows.wf`).
+    pub name: Option<String>,
+    /// How many tasks may execute at the same time.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Do not read or write the local cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Run cached tasks anyway and replace their cached outputs.
+    #[arg(long, conflicts_with = "no_cache")]
+    pub overwrite_cache: bool,
+    /// Empty the local cache (before running NAME, if given).
+    #[arg(long)]
+    pub clear_cache: bool,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print help; after NAME, the inputs of NAME.
+    #[arg(long, short)]
+    pub help: bool,
+    /// The inputs: `--<input> <value>` pairs.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "INPUTS"
+    )]
+    pub inputs: Vec<String>,
+}
+
+/// A usage error of `run`: what is wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// No workflow or task has the given name.
+    #[error(
+        "no workflow or task named '{name}'{suggestion}\navailable workflows: {workflows}\navailable tasks: {tasks}"
+    )]
+    UnknownEntity {
+        /// The name given.
+        name: String,
+        /// ` (did you mean 'x'?)` or empty.
+        suggestion: String,
+        /// Registered workflows, comma-separated.
+        workflows: String,
+        /// Registered tasks, comma-separated.
+        tasks: String,
+    },
+    /// The name matches several entities.
+    #[error("'{name}' is ambiguous; use one of: {candidates}")]
+    Ambiguous {
+        /// The name given.
+        name: String,
+        /// The matching full names.
+        candidates: String,
+    },
+    /// An argument is not a `--<input>` flag.
+    #[error("unexpected argument '{arg}'; inputs are given as --<input> <value>")]
+    Unexpected {
+        /// The argument.
+        arg: String,
+    },
+    /// A flag names no input.
+    #[error("{entity} has no input --{name}{suggestion}; its inputs are: {inputs}")]
+    UnknownInput {
+        /// The entity.
+        entity: String,
+        /// The flag.
+        name: String,
+        /// ` (did you mean --x?)` or empty.
+        suggestion: String,
+        /// The declared inputs.
+        inputs: String,
+    },
+    /// A flag has no value.
+    #[error("input --{name} needs a value of type {ty}")]
+    MissingValue {
+        /// The input.
+        name: String,
+        /// Its type, rendered.
+        ty: String,
+    },
+    /// An input is given twice.
+    #[error("input --{name} is given twice")]
+    Duplicate {
+        /// The input.
+        name: String,
+    },
+    /// A value does not fit the input's type.
+    #[error("input --{name}: expected {ty}, got '{value}': {reason}")]
+    BadValue {
+        /// The input.
+        name: String,
+        /// Its type, rendered.
+        ty: String,
+        /// The value given.
+        value: String,
+        /// Why it does not fit.
+        reason: String,
+    },
+    /// Required inputs are missing.
+    #[error(
+        "{entity}: missing required input(s): {missing}\nrun `run {entity} --help` to see every input"
+    )]
+    Missing {
+        /// The entity.
+        entity: String,
+        /// `--x <INTEGER>, ...`.
+        missing: String,
+    },
+    /// A bad engine option.
+    #[error("{0}")]
+    Option(String),
+}
+
+/// Entry point of `run`: parses inputs, runs on the local engine, prints the outputs.
+pub async fn run(args: RunArgs) -> ExitCode {
+    match execute(args).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
+    if args.clear_cache {
+        let dir = default_cache_dir();
+        match LocalCache::open(&dir).and_then(|c| c.clear().map(|n| (n, c))) {
+            Ok((n, c)) => eprintln!(
+                "cleared {n} entr{} from {}",
+                if n == 1 { "y" } else { "ies" },
+                c.path().display()
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        if args.name.is_none() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    if args.help && args.name.is_none() {
+        let mut cmd = <RunArgs as clap::Args>::augment_args(clap::Command::new("run"));
+        print!("{}", cmd.render_help());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(name) = args.name.clone() else {
+        return Err(RunError::Option(format!(
+            "name a workflow or task to run\navailable workflows: {}\navailable tasks: {}",
+            list(workflow_names()),
+            list(task_names())
+        )));
+    };
+    let entity = find_entity(&name)?;
+    let raw_inputs = std::mem::take(&mut args.inputs);
+    if args.help {
+        print!("{}", entity_help(&entity));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let inputs = match parse_inputs(&entity, &raw_inputs, &mut args)? {
+        Parsed::Help => {
+            print!("{}", entity_help(&entity));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Parsed::Inputs(m) => m,
+    };
+    let options = EngineOptions {
+        concurrency: args
+            .concurrency
+            .unwrap_or(EngineOptions::default().concurrency)
+            .max(1),
+        cache: if args.no_cache {
+            CacheMode::Disabled
+        } else if args.overwrite_cache {
+            CacheMode::Overwrite
+        } else {
+            CacheMode::Enabled
+        },
+        progress: if args.quiet {
+            ProgressMode::Off
+        } else {
+            ProgressMode::Auto
+        },
+        ..EngineOptions::default()
+    };
+    let engine = Engine::new(options);
+    match engine.run(&entity, inputs).await {
+        Ok(outputs) => {
+            let json = outputs_to_json(&outputs);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn workflow_names() -> Vec<String> {
+    crate::workflow::registered()
+        .iter()
+        .map(|w| w.name().to_string())
+        .collect()
+}
+
+fn task_names() -> Vec<String> {
+    let mut v: Vec<String> = registered_tasks()
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+fn list(names: Vec<String>) -> String {
+    if names.is_empty() {
+        "(none)".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Finds a registered workflow or task by full name, or by a unique `.`-separated suffix.
+pub fn find_entity(name: &str) -> Result<Entity, RunError> {
+    let mut all: Vec<Entity> = crate::workflow::registered()
+        .into_iter()
+        .map(Entity::Workflow)
+        .collect();
+    all.extend(registered_tasks().into_iter().map(Entity::Task));
+    if let Some(e) = all.iter().find(|e| e.name() == name) {
+        return Ok(e.clone());
+    }
+    let suffix = format!(".{name}");
+    let matches: Vec<&Entity> = all.iter().filter(|e| e.name().ends_with(&suffix)).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let best = all
+                .iter()
+                .flat_map(|e| [e.name(), e.short_name()])
+                .map(|n| (strsim::jaro_winkler(n, name), n))
+                .filter(|(s, _)| *s > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            Err(RunError::UnknownEntity {
+                name: name.to_string(),
+                suggestion: best
+                    .map(|(_, n)| format!(" (did you mean '{n}'?)"))
+                    .unwrap_or_default(),
+                workflows: list(workflow_names()),
+                tasks: list(task_names()),
+            })
+        }
+        many => Err(RunError::Ambiguous {
+            name: name.to_string(),
+            candidates: many
+                .iter()
+                .map(|e| format!("{} ({})", e.name(), e.kind()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+enum Parsed {
+    Help,
+    Inputs(LiteralMap),
+}
+
+/// One declared input: name, type, default (workflows only), in declaration order when known.
+struct InputSpec {
+    name: String,
+    ty: LiteralType,
+    default: Option<Literal>,
+}
+
+fn input_specs(entity: &Entity) -> Vec<InputSpec> {
+    match entity {
+        Entity::Workflow(w) => w
+            .inputs()
+            .iter()
+            .map(|i| InputSpec {
+                name: i.name.clone(),
+                ty: i.ty.clone(),
+                default: i.default.clone(),
+            })
+            .collect(),
+        Entity::Task(t) => {
+            let mut v: Vec<InputSpec> = t
+                .interface()
+                .inputs
+                .iter()
+                .flat_map(|m| m.variables.iter())
+                .map(|(n, var)| InputSpec {
+                    name: n.clone(),
+                    ty: var.r#type.clone().unwrap_or_default(),
+                    default: None,
+                })
+                .collect();
+            v.sort_by(|a, b| a.name.cmp(&b.name));
+            v
+        }
+    }
+}
+
+fn is_bool(ty: &LiteralType) -> bool {
+    matches!(ty.r#type, Some(literal_type::Type::Simple(s)) if s == SimpleType::Boolean as i32)
+}
+
+/// Types whose command-line value is plain text (a JSON string).
+fn is_textual(ty: &LiteralType) -> bool {
+    match &ty.r#type {
+        Some(literal_type::Type::Simple(s)) => [
+            SimpleType::String as i32,
+            SimpleType::Datetime as i32,
+            SimpleType::Duration as i32,
+        ]
+        .contains(s),
+        Some(literal_type::Type::EnumType(_)) | Some(literal_type::Type::Blob(_)) => true,
+        _ => false,
+    }
+}
+
+/// Converts a command-line value to a literal of type `ty`.
+fn value_to_literal(ty: &LiteralType, raw: &str) -> Result<Literal, String> {
+    let json = if is_textual(ty) {
+        serde_json::Value::String(raw.to_string())
+    } else {
+        match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(v) => v,
+            // Unquoted text for a union or struct field: let the type decide.
+            Err(e) => match &ty.r#type {
+                Some(literal_type::Type::UnionType(_)) => {
+                    serde_json::Value::String(raw.to_string())
+                }
+                Some(literal_type::Type::Simple(s)) if *s == SimpleType::Integer as i32 => {
+                    return Err("not an integer".to_string());
+                }
+                Some(literal_type::Type::Simple(s)) if *s == SimpleType::Float as i32 => {
+                    return Err("not a number".to_string());
+                }
+                Some(literal_type::Type::Simple(s)) if *s == SimpleType::Boolean as i32 => {
+                    return Err("use true or false".to_string());
+                }
+                _ => return Err(format!("not valid JSON ({e})")),
+            },
+        }
+    };
+    literal_from_json(ty, &json).map_err(|e| e.to_string())
+}
+
+fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<Parsed, RunError> {
+    let specs = input_specs(entity);
+    let mut out = LiteralMap::default();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if arg == "--help" || arg == "-h" {
+            return Ok(Parsed::Help);
+        }
+        if arg == "-q" {
+            opts.quiet = true;
+            continue;
+        }
+        let Some(flag) = arg.strip_prefix("--") else {
+            return Err(RunError::Unexpected { arg: arg.clone() });
+        };
+        let (flag, inline) = match flag.split_once('=') {
+            Some((f, v)) => (f, Some(v.to_string())),
+            None => (flag, None),
+        };
+        let spec = specs.iter().find(|s| s.name == flag).or_else(|| {
+            let underscored = flag.replace('-', "_");
+            specs.iter().find(|s| s.name == underscored)
+        });
+        let Some(spec) = spec else {
+            // Engine options after the name.
+            let next_value = |i: &mut usize| -> Option<String> {
+                inline.clone().or_else(|| {
+                    let v = args.get(*i).cloned();
+                    *i += 1;
+                    v
+                })
+            };
+            match flag {
+                "quiet" | "q" => opts.quiet = true,
+                "no-cache" => opts.no_cache = true,
+                "overwrite-cache" => opts.overwrite_cache = true,
+                "concurrency" => {
+                    let v = next_value(&mut i).unwrap_or_default();
+                    opts.concurrency = Some(v.parse().map_err(|_| {
+                        RunError::Option(format!(
+                            "--concurrency needs a positive number, got '{v}'"
+                        ))
+                    })?);
+                }
+                _ => {
+                    let best = specs
+                        .iter()
+                        .map(|s| (strsim::jaro_winkler(&s.name, flag), &s.name))
+                        .filter(|(s, _)| *s > 0.7)
+                        .max_by(|a, b| a.0.total_cmp(&b.0));
+                    return Err(RunError::UnknownInput {
+                        entity: entity.name().to_string(),
+                        name: flag.to_string(),
+                        suggestion: best
+                            .map(|(_, n)| format!(" (did you mean --{n}?)"))
+                            .unwrap_or_default(),
+                        inputs: list(specs.iter().map(|s| format!("--{}", s.name)).collect()),
+                    });
+                }
+            }
+            continue;
+        };
+        let value = match inline {
+            Some(v) => v,
+            None => match args.get(i) {
+                Some(v) if !(v.starts_with("--") && is_bool(&spec.ty)) => {
+                    i += 1;
+                    v.clone()
+                }
+                _ if is_bool(&spec.ty) => "true".to_string(),
+                _ => {
+                    return Err(RunError::MissingValue {
+                        name: spec.name.clone(),
+                        ty: describe_type(&spec.ty),
+                    });
+                }
+            },
+        };
+        if out.literals.contains_key(&spec.name) {
+            return Err(RunError::Duplicate {
+                name: spec.name.clone(),
+            });
+        }
+        let lit = value_to_literal(&spec.ty, &value).map_err(|reason| RunError::BadValue {
+            name: spec.name.clone(),
+            ty: describe_type(&spec.ty),
+            value: value.clone(),
+            reason,
+        })?;
+        out.literals.insert(spec.name.clone(), lit);
+    }
+    let missing: Vec<String> = specs
+        .iter()
+        .filter(|s| s.default.is_none() && !out.literals.contains_key(&s.name))
+        .map(|s| format!("--{} <{}>", s.name, describe_type(&s.ty)))
+        .collect();
+    if !missing.is_empty() {
+        return Err(RunError::Missing {
+            entity: entity.name().to_string(),
+            missing: missing.join(", "),
+        });
+    }
+    Ok(Parsed::Inputs(out))
+}
+
+fn entity_help(entity: &Entity) -> String {
+    let specs = input_specs(entity);
+    let mut s = format!("Usage: run {} [--<input> <value>]...\n\n", entity.name());
+    if let Entity::Workflow(w) = entity {
+        if !w.description().is_empty() {
+            s.push_str(w.description());
+            s.push_str("\n\n");
+        }
+    }
+    s.push_str(&format!("Inputs of {} {}:\n", entity.kind(), entity.name()));
+    if specs.is_empty() {
+        s.push_str("  (none)\n");
+    }
+    for spec in &specs {
+        let flag = format!("--{} <{}>", spec.name, describe_type(&spec.ty));
+        let note = match &spec.default {
+            Some(d) => format!("default: {}", literal_to_json(d)),
+            None => "required".to_string(),
+        };
+        s.push_str(&format!("  {flag:<40} {note}\n"));
+    }
+    let outputs = entity.interface().outputs.clone().unwrap_or_default();
+    let mut outs: Vec<_> = outputs.variables.iter().collect();
+    outs.sort_by(|a, b| a.0.cmp(b.0));
+    s.push_str("\nOutputs (printed as JSON):\n");
+    if outs.is_empty() {
+        s.push_str("  (none)\n");
+    }
+    for (n, v) in outs {
+        s.push_str(&format!(
+            "  {n}: {}\n",
+            v.r#type.as_ref().map(describe_type).unwrap_or_default()
+        ));
+    }
+    s.push_str(
+        "\nValues: plain text for strings, enums, files, dates and durations; JSON for numbers,\n\
+         booleans, structs, lists, maps and optional values. A boolean flag alone means true.\n",
+    );
+    s
+}

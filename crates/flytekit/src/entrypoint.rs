@@ -1,0 +1,390 @@
+//! The in-container entrypoint: `<binary> execute ...` and `<binary> fast-execute ...`, under the
+//! exact contract of `pyflyte-execute` / `pyflyte-fast-execute` (contract §6): the same flags,
+//! placeholder normalization, environment, `outputs.pb` / `error.pb` / `deck.html`, error kinds and
+//! origins, and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use flytekit_idl::Message;
+use flytekit_idl::core::{Identifier, LiteralMap, ResourceType, WorkflowExecutionIdentifier};
+
+use crate::deck::{self, Deck};
+use crate::execution::{Checkpoint, ExecutionContext, ExecutionMode};
+use crate::storage::{Storage, join};
+use crate::task::{DeckField, Task, TaskError};
+use crate::type_engine::ConversionContext;
+
+/// The outputs file name.
+pub const OUTPUTS_FILE: &str = "outputs.pb";
+/// The error file name (without a distributed error strategy).
+pub const ERROR_FILE: &str = "error.pb";
+/// The deck file name.
+pub const DECK_FILE: &str = "deck.html";
+
+/// Arguments of `execute` (those of `pyflyte-execute`).
+#[derive(Debug, Clone, clap::Args)]
+#[command(about = "Run one task inside its container (what Flyte's pod runs; see `pyflyte-execute`)")]
+pub struct ExecuteArgs {
+    /// The inputs file (`{{.input}}`), a LiteralMap.
+    #[arg(long)]
+    pub inputs: String,
+    /// Where `outputs.pb`, `error.pb` and `deck.html` go (`{{.outputPrefix}}`).
+    #[arg(long)]
+    pub output_prefix: String,
+    /// Where new blobs go (`{{.rawOutputDataPrefix}}`).
+    #[arg(long)]
+    pub raw_output_data_prefix: Option<String>,
+    /// This attempt's checkpoint prefix (`{{.checkpointOutputPrefix}}`).
+    #[arg(long)]
+    pub checkpoint_path: Option<String>,
+    /// The previous attempt's checkpoint prefix (`{{.prevCheckpointPrefix}}`).
+    #[arg(long)]
+    pub prev_checkpoint: Option<String>,
+    /// Load the task and stop (a smoke test of the resolver).
+    #[arg(long)]
+    pub test: bool,
+    /// The fast-registration bundle, set by `fast-execute` (used by dynamic tasks).
+    #[arg(long)]
+    pub dynamic_addl_distro: Option<String>,
+    /// Where the bundle was unpacked, set by `fast-execute`.
+    #[arg(long)]
+    pub dynamic_dest_dir: Option<String>,
+    /// The task resolver's location.
+    #[arg(long)]
+    pub resolver: Option<String>,
+    /// The resolver's loader args, after `--`.
+    #[arg(last = true)]
+    pub resolver_args: Vec<String>,
+}
+
+/// Arguments of `fast-execute` (those of `pyflyte-fast-execute`).
+#[derive(Debug, Clone, clap::Args)]
+#[command(about = "Download a fast-registration bundle, then run the task command with its binary")]
+pub struct FastExecuteArgs {
+    /// The bundle (`fast<digest>.tar.gz`) to download and unpack.
+    #[arg(long)]
+    pub additional_distribution: Option<String>,
+    /// Where to unpack it (default: the current directory).
+    #[arg(long)]
+    pub dest_dir: Option<String>,
+    /// The task command, after `--`.
+    #[arg(last = true)]
+    pub task_execute_cmd: Vec<String>,
+}
+
+/// The first of several environment variables that is set, or `""`.
+fn env_one_of(names: &[&str]) -> String {
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok())
+        .unwrap_or_default()
+}
+
+fn str2bool(v: &str) -> bool {
+    matches!(v.to_ascii_lowercase().as_str(), "true" | "t" | "1")
+}
+
+/// Propeller placeholders that were not substituted mean "unset" (flytekit's `normalize_inputs`).
+fn normalize(args: &mut ExecuteArgs) {
+    if args.raw_output_data_prefix.as_deref() == Some("{{.rawOutputDataPrefix}}") {
+        args.raw_output_data_prefix = None;
+    }
+    if args.checkpoint_path.as_deref() == Some("{{.checkpointOutputPrefix}}") {
+        args.checkpoint_path = None;
+    }
+    if matches!(
+        args.prev_checkpoint.as_deref(),
+        Some("{{.prevCheckpointPrefix}}") | Some("") | Some("\"\"")
+    ) {
+        args.prev_checkpoint = None;
+    }
+}
+
+/// Runs `execute`. Failures of the task are reported in `error.pb` and exit 0 (exit 1 with
+/// `FLYTE_FAIL_ON_ERROR`); only a failure to write the result files exits non-zero otherwise.
+pub async fn execute(mut args: ExecuteArgs) -> ExitCode {
+    normalize(&mut args);
+    let storage = match Storage::try_new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let work = match tempfile::Builder::new().prefix("flyte").tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot create a working directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dist_strategy = env_one_of(&["FLYTE_INTERNAL_DIST_ERROR_STRATEGY", "_F_DES"]);
+    let (error_file, worker) = if dist_strategy.is_empty() {
+        (ERROR_FILE.to_string(), String::new())
+    } else {
+        (
+            format!("error-{}.pb", uuid::Uuid::new_v4().simple()),
+            env_one_of(&["FLYTE_INTERNAL_WORKER_NAME", "_F_WN"]),
+        )
+    };
+    let raw_prefix = args
+        .raw_output_data_prefix
+        .clone()
+        .unwrap_or_else(|| work.path().join("raw").display().to_string());
+    let conversion = ConversionContext::new(storage.clone(), work.path().join("local"), raw_prefix);
+    let cx = ExecutionContext::builder(ExecutionMode::Container, conversion, work.path())
+        .execution_id(WorkflowExecutionIdentifier {
+            project: env_one_of(&["FLYTE_INTERNAL_EXECUTION_PROJECT", "_F_PRJ"]),
+            domain: env_one_of(&["FLYTE_INTERNAL_EXECUTION_DOMAIN", "_F_DM"]),
+            name: env_one_of(&["FLYTE_INTERNAL_EXECUTION_ID", "_F_NM"]),
+            ..Default::default()
+        })
+        .task_id(Identifier {
+            resource_type: ResourceType::Task as i32,
+            project: env_one_of(&["FLYTE_INTERNAL_TASK_PROJECT", "_F_TK_PRJ"]),
+            domain: env_one_of(&["FLYTE_INTERNAL_TASK_DOMAIN", "_F_TK_DM"]),
+            name: env_one_of(&["FLYTE_INTERNAL_TASK_NAME", "_F_TK_NM"]),
+            version: env_one_of(&["FLYTE_INTERNAL_TASK_VERSION", "_F_TK_V"]),
+            ..Default::default()
+        })
+        .attempt(
+            std::env::var("FLYTE_ATTEMPT_NUMBER")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        )
+        .output_prefix(args.output_prefix.clone())
+        .checkpoint(
+            args.checkpoint_path
+                .clone()
+                .map(|dest| Checkpoint::new(storage.clone(), dest, args.prev_checkpoint.clone())),
+        )
+        .build();
+    cx.record_phase("Load task");
+
+    let mut loaded: Option<Task> = None;
+    let result = run(&args, &cx, &mut loaded).await;
+    if args.test {
+        return match result {
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+            Ok(_) => ExitCode::SUCCESS,
+        };
+    }
+    let mut failed = false;
+    let mut write_failed = false;
+    let outputs_for_deck = match &result {
+        Ok(Some(o)) => Some(o.clone()),
+        _ => None,
+    };
+    match result {
+        Ok(None) | Err(TaskError::IgnoreOutputs) => {
+            tracing::info!("the task asked to ignore its outputs; writing nothing");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Some(outputs)) => {
+            let uri = join(&args.output_prefix, OUTPUTS_FILE);
+            if let Err(e) = storage.put(&uri, outputs.encode_to_vec()).await {
+                eprintln!("error: cannot write the outputs: {e}");
+                let err = TaskError::System(format!("cannot write the outputs: {e}"));
+                failed = true;
+                write_failed = true;
+                let _ = write_error(&storage, &args.output_prefix, &error_file, &err, &worker).await;
+            }
+        }
+        Err(err) => {
+            failed = true;
+            eprintln!("task failed: {err}");
+            if let Err(e) = write_error(&storage, &args.output_prefix, &error_file, &err, &worker).await {
+                eprintln!("error: cannot write {error_file}: {e}");
+                write_failed = true;
+            }
+        }
+    }
+    if let Some(task) = &loaded
+        && task.config().enable_deck
+    {
+        let html = render_decks(task, &cx, outputs_for_deck.as_ref());
+        if let Err(e) = storage.put(&join(&args.output_prefix, DECK_FILE), html.into_bytes()).await {
+            tracing::warn!("cannot write {DECK_FILE}: {e}");
+        }
+    }
+    if write_failed || (failed && str2bool(&std::env::var("FLYTE_FAIL_ON_ERROR").unwrap_or_default())) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Load, read inputs, dispatch. `Ok(None)` only for `--test`.
+async fn run(
+    args: &ExecuteArgs,
+    cx: &ExecutionContext,
+    loaded: &mut Option<Task>,
+) -> Result<Option<LiteralMap>, TaskError> {
+    let Some(resolver) = args.resolver.as_deref() else {
+        return Err(TaskError::Load(
+            "--resolver is required (e.g. --resolver flytekit.resolver.default -- task-module <m> task-name <t>)".into(),
+        ));
+    };
+    if args.resolver_args.is_empty() {
+        return Err(TaskError::Load(
+            "resolver args cannot be empty: give the loader args after `--`".into(),
+        ));
+    }
+    let task = crate::resolver::load_task(resolver, &args.resolver_args)
+        .await
+        .map_err(|e| TaskError::Load(e.to_string()))?;
+    *loaded = Some(task.clone());
+    if args.test {
+        println!("loaded task {}", task.name());
+        return Ok(None);
+    }
+    cx.record_phase("Read inputs");
+    let local_inputs = cx.working_dir().join("inputs.pb");
+    cx.storage()
+        .download_file(&args.inputs, &local_inputs)
+        .await
+        .map_err(|e| TaskError::System(format!("cannot download the inputs: {e}")))?;
+    let bytes = tokio::fs::read(&local_inputs)
+        .await
+        .map_err(|e| TaskError::System(format!("cannot read {}: {e}", local_inputs.display())))?;
+    let inputs = LiteralMap::decode(bytes.as_slice()).map_err(|e| {
+        TaskError::System(format!(
+            "the inputs file {} is not a flyteidl.core.LiteralMap: {e}",
+            args.inputs
+        ))
+    })?;
+    if task.config().enable_deck && task.config().deck_fields.contains(&DeckField::Input) {
+        cx.add_deck(Deck::literal_map("Input", &inputs));
+    }
+    task.dispatch(&inputs, cx).await.map(Some)
+}
+
+async fn write_error(
+    storage: &Storage,
+    output_prefix: &str,
+    file: &str,
+    err: &TaskError,
+    worker: &str,
+) -> Result<(), crate::storage::StorageError> {
+    let doc = err.to_error_document(SystemTime::now(), worker);
+    storage.put(&join(output_prefix, file), doc.encode_to_vec()).await
+}
+
+fn render_decks(task: &Task, cx: &ExecutionContext, outputs: Option<&LiteralMap>) -> String {
+    let fields = &task.config().deck_fields;
+    let mut decks: Vec<Deck> = Vec::new();
+    if fields.contains(&DeckField::SourceCode) {
+        decks.push(Deck::text(
+            "Source Code",
+            &format!(
+                "{}\ndefined at {}",
+                task.name(),
+                task.config().source.as_deref().unwrap_or("(unknown)")
+            ),
+        ));
+    }
+    if fields.contains(&DeckField::Timeline) {
+        decks.push(Deck::timeline(&cx.timeline()));
+    }
+    decks.extend(cx.decks());
+    if let (Some(o), true) = (outputs, fields.contains(&DeckField::Output)) {
+        decks.push(Deck::literal_map("Output", o));
+    }
+    deck::render(task.short_name(), &decks)
+}
+
+/// Runs `fast-execute`: downloads and unpacks the bundle, then runs the task command with
+/// `--dynamic-addl-distro`/`--dynamic-dest-dir` inserted before each `--resolver`, preferring the
+/// bundle's binary. Exits with the child's code.
+pub async fn fast_execute(args: FastExecuteArgs) -> ExitCode {
+    let dest: PathBuf = match &args.dest_dir {
+        Some(d) => PathBuf::from(d),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    if args.task_execute_cmd.is_empty() {
+        eprintln!("error: fast-execute needs the task command after `--`");
+        return ExitCode::from(2);
+    }
+    let mut argv = Vec::new();
+    if let Some(dist) = &args.additional_distribution {
+        if let Err(e) = tokio::fs::create_dir_all(&dest).await {
+            eprintln!("error: cannot create {}: {e}", dest.display());
+            return ExitCode::FAILURE;
+        }
+        let storage = Storage::new();
+        if let Err(e) = crate::fast::download_distribution(&storage, dist, &dest).await {
+            eprintln!("error: cannot install the fast-registration bundle {dist}: {e}");
+            return ExitCode::FAILURE;
+        }
+        for a in &args.task_execute_cmd {
+            if a == "--resolver" {
+                argv.push("--dynamic-addl-distro".to_string());
+                argv.push(dist.clone());
+                argv.push("--dynamic-dest-dir".to_string());
+                argv.push(dest.display().to_string());
+            }
+            argv.push(a.clone());
+        }
+    } else {
+        argv = args.task_execute_cmd.clone();
+    }
+    let program = resolve_program(&argv[0], &dest);
+    let mut cmd = tokio::process::Command::new(&program);
+    cmd.args(&argv[1..]);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![dest.clone()];
+    paths.extend(std::env::split_paths(&path));
+    if let Ok(p) = std::env::join_paths(paths) {
+        cmd.env("PATH", p);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot start {}: {e}", program.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let status = {
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => Some(s),
+                Err(_) => None,
+            };
+            loop {
+                tokio::select! {
+                    s = child.wait() => break s,
+                    Some(_) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {
+                        let _ = child.start_kill();
+                    }
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            child.wait().await
+        }
+    };
+    match status {
+        Ok(s) => ExitCode::from(s.code().unwrap_or(1).clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("error: waiting for the task command: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The bundle's copy of `program` when it has one, else `program` itself (found through PATH).
+fn resolve_program(program: &str, dest: &Path) -> PathBuf {
+    let name = Path::new(program).file_name().map(PathBuf::from);
+    match name {
+        Some(n) if dest.join(&n).is_file() => dest.join(n),
+        _ => PathBuf::from(program),
+    }
+}

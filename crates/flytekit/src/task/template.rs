@@ -1,0 +1,349 @@
+//! Serialization of a task to the `TaskTemplate` Flyte registers (contract §4.2–§4.7): the
+//! container command, resources, env, pod template, extended resources and metadata, field for
+//! field as flytekit emits them.
+
+use std::sync::Arc;
+
+use flytekit_idl::core::{
+    Container, ExtendedResources, Identifier, K8sObjectMetadata, K8sPod, KeyValuePair,
+    ResourceType, RetryStrategy, RuntimeMetadata, SecurityContext, TaskMetadata, TaskTemplate,
+    runtime_metadata::RuntimeType, task_metadata::InterruptibleValue, task_template::Target,
+};
+
+use super::{ContainerImage, ResourceSpec, Task};
+use crate::image::{ImageConfig, get_registerable_container_image};
+
+/// A function computing a task's container args (see [`Task::set_command_fn`]).
+pub type CommandFn = Arc<dyn Fn(&Task, &SerializationSettings) -> Vec<String> + Send + Sync>;
+
+/// Fast registration: the code bundle travels beside the image (contract §4.7).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FastSerializationSettings {
+    /// Where the bundle is unpacked in the container (`{{ .dest_dir }}` when unset).
+    pub destination_dir: Option<String>,
+    /// The bundle's URI (`{{ .remote_package_path }}` when unset, filled by `flytectl`).
+    pub distribution_location: Option<String>,
+}
+
+/// What serialization needs beyond the task itself (flytekit's `SerializationSettings`).
+#[derive(Clone, Debug)]
+pub struct SerializationSettings {
+    /// Flyte project of the identifiers.
+    pub project: String,
+    /// Flyte domain of the identifiers.
+    pub domain: String,
+    /// Version of the identifiers.
+    pub version: String,
+    /// The images tasks may name.
+    pub image_config: ImageConfig,
+    /// Registration-wide environment, before each task's own.
+    pub env: Vec<(String, String)>,
+    /// The binary's name (or path) inside the container; the first container arg.
+    pub binary: String,
+    /// Fast registration, when enabled.
+    pub fast: Option<FastSerializationSettings>,
+    /// Resources for tasks that set none.
+    pub default_resources: Option<ResourceSpec>,
+}
+
+impl Default for SerializationSettings {
+    fn default() -> Self {
+        Self {
+            project: String::new(),
+            domain: String::new(),
+            version: String::new(),
+            image_config: ImageConfig::default(),
+            env: Vec::new(),
+            binary: current_binary_name(),
+            fast: None,
+            default_resources: None,
+        }
+    }
+}
+
+impl SerializationSettings {
+    /// Settings for `project`/`domain`/`version` with defaults elsewhere.
+    pub fn new(project: impl Into<String>, domain: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            project: project.into(),
+            domain: domain.into(),
+            version: version.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the image config.
+    pub fn with_image_config(mut self, cfg: ImageConfig) -> Self {
+        self.image_config = cfg;
+        self
+    }
+
+    /// Uses `image` as the default image.
+    pub fn with_default_image(self, image: &str) -> Self {
+        match ImageConfig::from_images(Some(image), []) {
+            Ok(cfg) => self.with_image_config(cfg),
+            Err(_) => self,
+        }
+    }
+
+    /// Sets the binary name used in container args.
+    pub fn with_binary(mut self, binary: impl Into<String>) -> Self {
+        self.binary = binary.into();
+        self
+    }
+
+    /// Enables fast registration.
+    pub fn with_fast(mut self, fast: FastSerializationSettings) -> Self {
+        self.fast = Some(fast);
+        self
+    }
+}
+
+/// The current executable's file name (the default [`SerializationSettings::binary`]).
+pub fn current_binary_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "flytekit-task".to_string())
+}
+
+/// Why a task could not be serialized.
+#[derive(Debug, thiserror::Error)]
+pub enum SerializeError {
+    /// The image could not be determined.
+    #[error("task {task}: {message}")]
+    Image {
+        /// The task.
+        task: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The resolver cannot express the task in loader args.
+    #[error("task {task}: {message}")]
+    Resolver {
+        /// The task.
+        task: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The pod template could not be serialized.
+    #[error("task {task}: {source}")]
+    Config {
+        /// The task.
+        task: String,
+        /// The cause.
+        source: super::ConfigError,
+    },
+}
+
+impl Task {
+    /// The default container args (flytekit's `get_default_command`):
+    /// `<binary> execute --inputs {{.input}} ... --resolver <location> -- <loader args>`.
+    pub fn get_default_command(&self, settings: &SerializationSettings) -> Result<Vec<String>, SerializeError> {
+        let loader_args = crate::resolver::loader_args(self, settings).map_err(|message| {
+            SerializeError::Resolver {
+                task: self.name().to_string(),
+                message,
+            }
+        })?;
+        let mut args: Vec<String> = [
+            settings.binary.as_str(),
+            "execute",
+            "--inputs",
+            "{{.input}}",
+            "--output-prefix",
+            "{{.outputPrefix}}",
+            "--raw-output-data-prefix",
+            "{{.rawOutputDataPrefix}}",
+            "--checkpoint-path",
+            "{{.checkpointOutputPrefix}}",
+            "--prev-checkpoint",
+            "{{.prevCheckpointPrefix}}",
+            "--resolver",
+            self.resolver_location(),
+            "--",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(loader_args);
+        Ok(args)
+    }
+
+    /// The container args: the command function's when one is set, else the default.
+    pub fn get_command(&self, settings: &SerializationSettings) -> Result<Vec<String>, SerializeError> {
+        let f = self.0.command_fn.read().map(|g| g.clone()).unwrap_or(None);
+        match f {
+            Some(f) => Ok(f(self, settings)),
+            None => self.get_default_command(settings),
+        }
+    }
+
+    /// Overrides the container args (map tasks and fast registration rewrite them this way).
+    pub fn set_command_fn(&self, f: CommandFn) {
+        if let Ok(mut g) = self.0.command_fn.write() {
+            *g = Some(f);
+        }
+    }
+
+    /// Restores the default container args.
+    pub fn reset_command_fn(&self) {
+        if let Ok(mut g) = self.0.command_fn.write() {
+            *g = None;
+        }
+    }
+
+    /// The image name for `settings` (placeholders resolved, image specs named by content).
+    pub fn image(&self, settings: &SerializationSettings) -> Result<String, SerializeError> {
+        let err = |message: String| SerializeError::Image {
+            task: self.name().to_string(),
+            message,
+        };
+        match &self.config().image {
+            None => get_registerable_container_image(None, &settings.image_config).map_err(|e| {
+                err(format!(
+                    "{e}; pass --image <uri> (or set FLYTE_INTERNAL_IMAGE, or give the task an image)"
+                ))
+            }),
+            Some(ContainerImage::Name(n)) => {
+                get_registerable_container_image(Some(n), &settings.image_config).map_err(|e| err(e.to_string()))
+            }
+            Some(ContainerImage::Spec(spec)) => spec.image_name().map_err(|e| err(e.to_string())),
+        }
+    }
+
+    /// The full container args, with the fast-execute prefix when fast registration is on.
+    fn container_args(&self, settings: &SerializationSettings) -> Result<Vec<String>, SerializeError> {
+        let args = self.get_command(settings)?;
+        Ok(match &settings.fast {
+            Some(fast) => {
+                let mut prefixed = vec![
+                    settings.binary.clone(),
+                    "fast-execute".to_string(),
+                    "--additional-distribution".to_string(),
+                    fast.distribution_location
+                        .clone()
+                        .unwrap_or_else(|| "{{ .remote_package_path }}".to_string()),
+                    "--dest-dir".to_string(),
+                    fast.destination_dir.clone().unwrap_or_else(|| "{{ .dest_dir }}".to_string()),
+                    "--".to_string(),
+                ];
+                prefixed.extend(args);
+                prefixed
+            }
+            None => args,
+        })
+    }
+
+    /// The `TaskTemplate` Flyte registers (flytekit's `get_serializable_task`).
+    pub fn template(&self, settings: &SerializationSettings) -> Result<TaskTemplate, SerializeError> {
+        let c = self.config();
+        let image = self.image(settings)?;
+        let args = self.container_args(settings)?;
+        let resources = match (&settings.default_resources, c.resources.is_empty()) {
+            (Some(d), true) => d.clone(),
+            _ => c.resources.clone(),
+        };
+        let mut env: Vec<(String, String)> = Vec::new();
+        for (k, v) in settings.env.iter().chain(&c.environment) {
+            env.retain(|(x, _)| x != k);
+            env.push((k.clone(), v.clone()));
+        }
+        let mut config = std::collections::HashMap::new();
+        let target = match &c.pod_template {
+            Some(pod) => {
+                config.insert("primary_container_name".to_string(), pod.primary_container_name.clone());
+                let resolve = |img: &str| {
+                    get_registerable_container_image(Some(img).filter(|s| !s.is_empty()), &settings.image_config)
+                        .map_err(|e| e.to_string())
+                };
+                let spec = pod
+                    .serialize(&image, &args, &resources, &env, &resolve)
+                    .map_err(|source| SerializeError::Config {
+                        task: self.name().to_string(),
+                        source,
+                    })?;
+                Target::K8sPod(K8sPod {
+                    metadata: Some(K8sObjectMetadata {
+                        labels: pod.labels.clone().into_iter().collect(),
+                        annotations: pod.annotations.clone().into_iter().collect(),
+                    }),
+                    pod_spec: crate::type_engine::dataclass::json_to_struct(&spec),
+                    data_config: None,
+                    primary_container_name: String::new(),
+                })
+            }
+            None => Target::Container(Container {
+                image,
+                command: Vec::new(),
+                args,
+                resources: Some(resources.to_idl()),
+                env: env
+                    .into_iter()
+                    .map(|(key, value)| KeyValuePair { key, value })
+                    .collect(),
+                ..Default::default()
+            }),
+        };
+        let extended_resources = (c.accelerator.is_some() || c.shared_memory.is_some()).then(|| {
+            ExtendedResources {
+                gpu_accelerator: c.accelerator.as_ref().map(|a| a.to_idl()),
+                shared_memory: c.shared_memory.as_ref().map(|s| s.to_idl()),
+            }
+        });
+        Ok(TaskTemplate {
+            id: Some(Identifier {
+                resource_type: ResourceType::Task as i32,
+                project: settings.project.clone(),
+                domain: settings.domain.clone(),
+                name: self.name().to_string(),
+                version: settings.version.clone(),
+                ..Default::default()
+            }),
+            r#type: c.task_type.clone(),
+            metadata: Some(self.metadata()),
+            interface: Some(self.interface().clone()),
+            custom: None,
+            task_type_version: 0,
+            security_context: (!c.secrets.is_empty()).then(|| SecurityContext {
+                secrets: c.secrets.iter().map(|s| s.to_idl()).collect(),
+                ..Default::default()
+            }),
+            extended_resources,
+            config,
+            target: Some(target),
+        })
+    }
+
+    /// The task metadata (flytekit's `TaskMetadata.to_taskmetadata_model`).
+    pub fn metadata(&self) -> TaskMetadata {
+        let c = self.config();
+        TaskMetadata {
+            discoverable: c.cache,
+            runtime: Some(RuntimeMetadata {
+                r#type: RuntimeType::FlyteSdk as i32,
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                flavor: "rust".to_string(),
+            }),
+            timeout: c.timeout.filter(|t| !t.is_zero()).map(|t| prost_types::Duration {
+                seconds: t.as_secs() as i64,
+                nanos: t.subsec_nanos() as i32,
+            }),
+            retries: Some(RetryStrategy { retries: c.retries }),
+            discovery_version: c.cache_version.clone(),
+            deprecated_error_message: c.deprecated.clone().unwrap_or_default(),
+            cache_serializable: c.cache_serialize,
+            tags: c.tags.clone().into_iter().collect(),
+            pod_template_name: c.pod_template_name.clone().unwrap_or_default(),
+            cache_ignore_input_vars: c.cache_ignored_inputs.clone(),
+            is_eager: false,
+            generates_deck: Some(c.enable_deck),
+            metadata: Some(K8sObjectMetadata {
+                labels: c.labels.clone().into_iter().collect(),
+                annotations: c.annotations.clone().into_iter().collect(),
+            }),
+            interruptible_value: c.interruptible.map(InterruptibleValue::Interruptible),
+        }
+    }
+}
+

@@ -1,0 +1,252 @@
+//! Primitive types: integers, floats, strings, booleans, datetimes, durations and `()`.
+
+use chrono::{DateTime, Utc};
+use flytekit_idl::core::{Literal, LiteralType, SimpleType, primitive};
+
+use super::literals::{
+    is_none, none_literal, primitive_literal, primitive_of, simple_type, unwrap_union,
+};
+use super::{ConversionContext, FlyteType, TypeError};
+
+/// Reads the primitive of `literal` (accepting a union-wrapped one), or reports a mismatch
+/// against `expected`.
+fn read_primitive(literal: &Literal, expected: SimpleType) -> Result<&primitive::Value, TypeError> {
+    let inner = unwrap_union(literal);
+    primitive_of(inner).ok_or_else(|| TypeError::mismatch(&simple_type(expected), literal))
+}
+
+fn read_i64(literal: &Literal) -> Result<i64, TypeError> {
+    match read_primitive(literal, SimpleType::Integer)? {
+        primitive::Value::Integer(i) => Ok(*i),
+        _ => Err(TypeError::mismatch(
+            &simple_type(SimpleType::Integer),
+            literal,
+        )),
+    }
+}
+
+macro_rules! integer_type {
+    ($($ty:ty),*) => {$(
+        impl FlyteType for $ty {
+            fn literal_type() -> LiteralType {
+                simple_type(SimpleType::Integer)
+            }
+
+            async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
+                Ok(primitive_literal(primitive::Value::Integer(i64::from(*self))))
+            }
+
+            async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
+                let value = read_i64(literal)?;
+                <$ty>::try_from(value)
+                    .map_err(|_| TypeError::Overflow { value: value.to_string(), target: stringify!($ty) })
+            }
+        }
+    )*};
+}
+
+integer_type!(i8, i16, i32, i64, u8, u16, u32);
+
+fn read_f64(literal: &Literal) -> Result<f64, TypeError> {
+    match read_primitive(literal, SimpleType::Float)? {
+        primitive::Value::FloatValue(f) => Ok(*f),
+        _ => Err(TypeError::mismatch(
+            &simple_type(SimpleType::Float),
+            literal,
+        )),
+    }
+}
+
+impl FlyteType for f64 {
+    fn literal_type() -> LiteralType {
+        simple_type(SimpleType::Float)
+    }
+
+    async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
+        Ok(primitive_literal(primitive::Value::FloatValue(*self)))
+    }
+
+    async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
+        read_f64(literal)
+    }
+}
+
+impl FlyteType for f32 {
+    fn literal_type() -> LiteralType {
+        simple_type(SimpleType::Float)
+    }
+
+    async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
+        Ok(primitive_literal(primitive::Value::FloatValue(f64::from(
+            *self,
+        ))))
+    }
+
+    async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
+        let value = read_f64(literal)?;
+        if value.is_finite() && value.abs() > f64::from(f32::MAX) {
+            return Err(TypeError::Overflow {
+                value: value.to_string(),
+                target: "f32",
+            });
+        }
+        // Precision loss is expected when narrowing a float; only the range is checked.
+        Ok(value as f32)
+    }
+}
+
+impl FlyteType for String {
+    fn literal_type() -> LiteralType {
+        simple_type(SimpleType::String)
+    }
+
+    async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
+        Ok(primitive_literal(primitive::Value::StringValue(
+            self.clone(),
+        )))
+    }
+
+    async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
+        match read_primitive(literal, SimpleType::String)? {
+            primitive::Value::StringValue(s) => Ok(s.clone()),
+            _ => Err(TypeError::mismatch(&Self::literal_type(), literal)),
+        }
+    }
+}
+
+impl FlyteType for bool {
+    fn literal_type() -> LiteralType {
+        simple_type(SimpleType::Boolean)
+    }
+
+    async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
+        Ok(primitive_literal(primitive::Value::Boolean(*self)))
+    }
+
+    async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
+        match read_primitive(literal, SimpleType::Boolean)? {
+            primitive::Value::Boolean(b) => Ok(*b),
+            _ => Err(TypeError::mismatch(&Self::literal_type(), literal)),
+        }
+    }
+}
+
+/// Converts a UTC datetime to a protobuf timestamp (leap seconds are folded into the next second).
+pub fn timestamp_to_proto(t: &DateTime<Utc>) -> prost_types::Timestamp {
+    let mut seconds = t.timestamp();
+    let mut nanos = t.timestamp_subsec_nanos();
+    if nanos >= 1_000_000_000 {
+        seconds = seconds.saturating_add(1);
+        nanos -= 1_000_000_000;
+    }
+    // `nanos` < 1e9 fits in i32.
+    prost_types::Timestamp {
+        seconds,
+        nanos: nanos as i32,
+    }
+}
+
+/// Converts a protobuf timestamp to a UTC datetime; errors on out-of-range or unnormalized values.
+pub fn timestamp_from_proto(t: &prost_types::Timestamp) -> Result<DateTime<Utc>, TypeError> {
+    let invalid = |reason: String| TypeError::invalid(&simple_type(SimpleType::Datetime), reason);
+    let nanos = u32::try_from(t.nanos)
+        .ok()
+        .filter(|n| *n < 1_000_000_000)
+        .ok_or_else(|| invalid(format!("timestamp nanos {} outside 0..1e9", t.nanos)))?;
+    DateTime::from_timestamp(t.seconds, nanos).ok_or_else(|| {
+        invalid(format!(
+            "timestamp {}s is outside the range chrono supports",
+            t.seconds
+        ))
+    })
+}
+
+impl FlyteType for DateTime<Utc> {
+    fn literal_type() -> LiteralType {
+        simple_type(SimpleType::Datetime)
+    }
+
+    async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
+        Ok(primitive_literal(primitive::Value::Datetime(
+            timestamp_to_proto(self),
+        )))
+    }
+
+    async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
+        match read_primitive(literal, SimpleType::Datetime)? {
+            primitive::Value::Datetime(t) => timestamp_from_proto(t),
+            _ => Err(TypeError::mismatch(&Self::literal_type(), literal)),
+        }
+    }
+}
+
+/// Converts a duration to a protobuf duration; errors when it exceeds `i64::MAX` seconds.
+pub fn duration_to_proto(d: &std::time::Duration) -> Result<prost_types::Duration, TypeError> {
+    let seconds = i64::try_from(d.as_secs()).map_err(|_| TypeError::Overflow {
+        value: format!("{}s", d.as_secs()),
+        target: "protobuf Duration",
+    })?;
+    // subsec_nanos() < 1e9 fits in i32.
+    Ok(prost_types::Duration {
+        seconds,
+        nanos: d.subsec_nanos() as i32,
+    })
+}
+
+/// Converts a protobuf duration to a [`std::time::Duration`]; negative durations (which Python's
+/// `timedelta` allows) are an error because `std::time::Duration` cannot hold them.
+pub fn duration_from_proto(d: &prost_types::Duration) -> Result<std::time::Duration, TypeError> {
+    let invalid = |reason: String| TypeError::invalid(&simple_type(SimpleType::Duration), reason);
+    if d.seconds < 0 || d.nanos < 0 {
+        return Err(invalid(format!(
+            "negative duration ({}s {}ns) cannot be represented by std::time::Duration; send a non-negative timedelta",
+            d.seconds, d.nanos
+        )));
+    }
+    if d.nanos >= 1_000_000_000 {
+        return Err(invalid(format!(
+            "duration nanos {} outside 0..1e9",
+            d.nanos
+        )));
+    }
+    // Both values are non-negative here.
+    Ok(std::time::Duration::new(d.seconds as u64, d.nanos as u32))
+}
+
+impl FlyteType for std::time::Duration {
+    fn literal_type() -> LiteralType {
+        simple_type(SimpleType::Duration)
+    }
+
+    async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
+        Ok(primitive_literal(primitive::Value::Duration(
+            duration_to_proto(self)?,
+        )))
+    }
+
+    async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
+        match read_primitive(literal, SimpleType::Duration)? {
+            primitive::Value::Duration(d) => duration_from_proto(d),
+            _ => Err(TypeError::mismatch(&Self::literal_type(), literal)),
+        }
+    }
+}
+
+/// `()` is Flyte's `NONE`: the value of Python's `None`.
+impl FlyteType for () {
+    fn literal_type() -> LiteralType {
+        simple_type(SimpleType::None)
+    }
+
+    async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
+        Ok(none_literal())
+    }
+
+    async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
+        if is_none(unwrap_union(literal)) {
+            Ok(())
+        } else {
+            Err(TypeError::mismatch(&Self::literal_type(), literal))
+        }
+    }
+}
