@@ -14,17 +14,23 @@ mod workflow;
 /// like a Python dataclass) or a unit-only enum (a Flyte enum of strings).
 #[proc_macro_derive(FlyteType, attributes(flyte))]
 pub fn derive_flyte_type(input: TokenStream) -> TokenStream {
-    derive::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    derive::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Turns a Rust function into a Flyte task. See `flytekit::task` for the options.
 #[proc_macro_attribute]
 pub fn task(args: TokenStream, item: TokenStream) -> TokenStream {
-    task::expand(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    task::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Turns a Rust function whose body calls tasks into a Flyte workflow. See `flytekit::workflow`.
 #[proc_macro_attribute]
 pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
-    workflow::expand(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    workflow::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -66,7 +66,21 @@ fn is_quantity(s: &str) -> bool {
         && num.chars().any(|c| c.is_ascii_digit());
     let suffix_ok = matches!(
         suffix,
-        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
+        "" | "Ki"
+            | "Mi"
+            | "Gi"
+            | "Ti"
+            | "Pi"
+            | "Ei"
+            | "n"
+            | "u"
+            | "m"
+            | "k"
+            | "M"
+            | "G"
+            | "T"
+            | "P"
+            | "E"
     ) || {
         let rest = suffix.strip_prefix(['e', 'E']).unwrap_or("x");
         let rest = rest.strip_prefix(['+', '-']).unwrap_or(rest);
@@ -148,7 +162,11 @@ impl Args {
             return Ok(out);
         }
         let parser = syn::meta::parser(|meta| {
-            let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+            let key = meta
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
             let call = match key.as_str() {
                 "name" => {
                     out.name = Some(lit_str(&meta)?);
@@ -212,7 +230,9 @@ impl Args {
                     quote! { .resources(#r) }
                 }
                 "env" => {
-                    let calls = pairs(&meta)?.into_iter().map(|(k, v)| quote! { .env(#k, #v) });
+                    let calls = pairs(&meta)?
+                        .into_iter()
+                        .map(|(k, v)| quote! { .env(#k, #v) });
                     quote! { #(#calls)* }
                 }
                 "labels" | "annotations" | "tags" => {
@@ -224,7 +244,9 @@ impl Args {
                         },
                         meta.path.span(),
                     );
-                    let calls = pairs(&meta)?.into_iter().map(|(k, v)| quote! { .#m(#k, #v) });
+                    let calls = pairs(&meta)?
+                        .into_iter()
+                        .map(|(k, v)| quote! { .#m(#k, #v) });
                     quote! { #(#calls)* }
                 }
                 "secret" => {
@@ -232,7 +254,11 @@ impl Args {
                     let mut key_ = None;
                     let mut extra = Vec::new();
                     meta.parse_nested_meta(|inner| {
-                        let k = inner.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                        let k = inner
+                            .path
+                            .get_ident()
+                            .map(|i| i.to_string())
+                            .unwrap_or_default();
                         match k.as_str() {
                             "group" => group = Some(lit_str(&inner)?),
                             "key" => key_ = Some(lit_str(&inner)?),
@@ -243,10 +269,18 @@ impl Args {
                             "env_var" => {
                                 let v = lit_str(&inner)?;
                                 let s = v.value();
-                                let ok = s.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
-                                    && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                                let ok = s
+                                    .chars()
+                                    .next()
+                                    .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+                                    && s.chars().all(|c| {
+                                        c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'
+                                    });
                                 if !ok {
-                                    return Err(syn::Error::new(v.span(), "env_var must match ^[A-Z_][A-Z0-9_]*$"));
+                                    return Err(syn::Error::new(
+                                        v.span(),
+                                        "env_var must match ^[A-Z_][A-Z0-9_]*$",
+                                    ));
                                 }
                                 extra.push(quote! { .env_var(#v) });
                             }
@@ -256,11 +290,21 @@ impl Args {
                                     "any" => quote! { Any },
                                     "env_var" => quote! { EnvVar },
                                     "file" => quote! { File },
-                                    _ => return Err(syn::Error::new(v.span(), "mount is \"any\", \"env_var\" or \"file\"")),
+                                    _ => {
+                                        return Err(syn::Error::new(
+                                            v.span(),
+                                            "mount is \"any\", \"env_var\" or \"file\"",
+                                        ));
+                                    }
                                 };
-                                extra.push(quote! { .mount(::flytekit::task::MountRequirement::#m) });
+                                extra.push(
+                                    quote! { .mount(::flytekit::task::MountRequirement::#m) },
+                                );
                             }
-                            _ => return Err(inner.error("secret options: group, key, version, mount, env_var")),
+                            _ => {
+                                return Err(inner
+                                    .error("secret options: group, key, version, mount, env_var"));
+                            }
                         }
                         Ok(())
                     })?;
@@ -291,7 +335,12 @@ impl Args {
                                 quantity(&s)?;
                                 quote! { .shared_memory_limit(#s) }
                             }
-                            other => return Err(syn::Error::new(other.span(), "shared_memory is true or a size such as \"2Gi\"")),
+                            other => {
+                                return Err(syn::Error::new(
+                                    other.span(),
+                                    "shared_memory is true or a size such as \"2Gi\"",
+                                ));
+                            }
                         }
                     } else {
                         quote! { .shared_memory() }
@@ -304,14 +353,20 @@ impl Args {
                 "deck_fields" => {
                     let mut fields = Vec::new();
                     meta.parse_nested_meta(|inner| {
-                        let f = inner.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                        let f = inner
+                            .path
+                            .get_ident()
+                            .map(|i| i.to_string())
+                            .unwrap_or_default();
                         match f.as_str() {
                             "Input" | "Output" | "Timeline" | "SourceCode" | "Dependencies" => {
                                 let i = syn::Ident::new(&f, inner.path.span());
                                 fields.push(quote! { ::flytekit::task::DeckField::#i });
                                 Ok(())
                             }
-                            _ => Err(inner.error("deck fields: Input, Output, Timeline, SourceCode, Dependencies")),
+                            _ => Err(inner.error(
+                                "deck fields: Input, Output, Timeline, SourceCode, Dependencies",
+                            )),
                         }
                     })?;
                     quote! { .deck_fields(&[#(#fields),*]) }
@@ -340,7 +395,8 @@ fn doc_lines(attrs: &[syn::Attribute]) -> Vec<String> {
         .filter_map(|a| match &a.meta {
             syn::Meta::NameValue(nv) => match &nv.value {
                 syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s), ..
+                    lit: syn::Lit::Str(s),
+                    ..
                 }) => Some(s.value()),
                 _ => None,
             },
@@ -376,7 +432,11 @@ fn param_doc(lines: &[String], name: &str) -> String {
 fn is_context(ty: &syn::Type) -> bool {
     match ty {
         syn::Type::Reference(r) => match &*r.elem {
-            syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "ExecutionContext"),
+            syn::Type::Path(p) => p
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "ExecutionContext"),
             _ => false,
         },
         _ => false,
@@ -406,7 +466,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let func: syn::ItemFn = syn::parse2(item)?;
     let sig = &func.sig;
     if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new(sig.generics.span(), "a task function cannot be generic"));
+        return Err(syn::Error::new(
+            sig.generics.span(),
+            "a task function cannot be generic",
+        ));
     }
     let fn_name = &sig.ident;
     let fn_str = ident_str(fn_name);
@@ -424,7 +487,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
                     continue;
                 }
                 if is_context(&pt.ty) {
-                    return Err(syn::Error::new(pt.ty.span(), "the `&ExecutionContext` parameter must come first"));
+                    return Err(syn::Error::new(
+                        pt.ty.span(),
+                        "the `&ExecutionContext` parameter must come first",
+                    ));
                 }
                 if let syn::Type::Reference(r) = &*pt.ty {
                     return Err(syn::Error::new(
@@ -445,7 +511,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 }
             }
             syn::FnArg::Receiver(r) => {
-                return Err(syn::Error::new(r.span(), "a task is a free function, not a method"));
+                return Err(syn::Error::new(
+                    r.span(),
+                    "a task is a free function, not a method",
+                ));
             }
         }
     }
@@ -458,7 +527,11 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         Some(t) => (t, true),
         None => (declared.clone(), false),
     };
-    let outs = if is_unit(&output) { Vec::new() } else { output_types(&output) };
+    let outs = if is_unit(&output) {
+        Vec::new()
+    } else {
+        output_types(&output)
+    };
     let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
 
     // Interface.
@@ -596,7 +669,11 @@ mod tests {
 
     #[test]
     fn param_docs() {
-        let lines = vec!["Adds.".to_string(), "* `a` - the first".into(), "- b: the second".into()];
+        let lines = vec![
+            "Adds.".to_string(),
+            "* `a` - the first".into(),
+            "- b: the second".into(),
+        ];
         assert_eq!(param_doc(&lines, "a"), "the first");
         assert_eq!(param_doc(&lines, "b"), "the second");
         assert_eq!(param_doc(&lines, "c"), "");

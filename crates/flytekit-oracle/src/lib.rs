@@ -86,11 +86,15 @@ pub fn try_run_code(code: &str, args: &[&str], stdin: &[u8]) -> (bool, PyOutput)
 }
 
 fn spawn(mut cmd: Command, stdin: &[u8]) -> (bool, PyOutput) {
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     // flytekit logs to stderr; keep it quiet and deterministic.
     cmd.env("FLYTE_SDK_LOGGING_LEVEL", "40");
     cmd.env("PYTHONHASHSEED", "0");
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {:?}: {e}", python()));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", python()));
     {
         let mut pipe = child.stdin.take().expect("stdin is piped");
         // A script may exit without reading stdin; a broken pipe is not our failure.
@@ -99,7 +103,10 @@ fn spawn(mut cmd: Command, stdin: &[u8]) -> (bool, PyOutput) {
     let out = child.wait_with_output().expect("python run");
     (
         out.status.success(),
-        PyOutput { stdout: out.stdout, stderr: String::from_utf8_lossy(&out.stderr).into_owned() },
+        PyOutput {
+            stdout: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        },
     )
 }
 
@@ -109,4 +116,28 @@ fn run(cmd: Command, stdin: &[u8], what: &str) -> PyOutput {
         panic!("python oracle `{what}` failed:\n{}", out.stderr);
     }
     out
+}
+
+/// The binary of example `name` of the `flytekit` crate, in the same profile as the running test
+/// (`target/<profile>/examples/<name>`), built with `cargo build --example` when missing.
+///
+/// # Panics
+/// Panics when the build fails.
+pub fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/examples/<name>
+    let profile_dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target profile directory");
+    let bin = profile_dir.join("examples").join(name);
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "flytekit", "--example", name])
+            .status()
+            .expect("cargo build --example");
+        assert!(status.success(), "building example {name} failed");
+    }
+    bin
 }

@@ -29,7 +29,10 @@ impl Deck {
 
     /// A deck showing plain text, HTML-escaped.
     pub fn text(name: impl Into<String>, text: &str) -> Self {
-        Self::html(name, format!("<pre>{}</pre>", html_escape::encode_text(text)))
+        Self::html(
+            name,
+            format!("<pre>{}</pre>", html_escape::encode_text(text)),
+        )
     }
 
     /// A deck rendered from Markdown; raw HTML in the Markdown is escaped, not passed through.
@@ -48,7 +51,8 @@ impl Deck {
     pub fn literal_map(name: impl Into<String>, map: &LiteralMap) -> Self {
         let mut names: Vec<&String> = map.literals.keys().collect();
         names.sort();
-        let mut html = String::from("<table><thead><tr><th>name</th><th>value</th></tr></thead><tbody>");
+        let mut html =
+            String::from("<table><thead><tr><th>name</th><th>value</th></tr></thead><tbody>");
         for n in names {
             let value = serde_json::to_string_pretty(&literal_to_json(&map.literals[n]))
                 .unwrap_or_else(|e| format!("<unrenderable: {e}>"));
@@ -65,7 +69,9 @@ impl Deck {
 
     /// A timeline table from `(phase, seconds since start)` marks.
     pub fn timeline(marks: &[(String, f64)]) -> Self {
-        let mut html = String::from("<table><thead><tr><th>phase</th><th>started at (s)</th><th>duration (s)</th></tr></thead><tbody>");
+        let mut html = String::from(
+            "<table><thead><tr><th>phase</th><th>started at (s)</th><th>duration (s)</th></tr></thead><tbody>",
+        );
         for (i, (phase, at)) in marks.iter().enumerate() {
             let dur = marks.get(i + 1).map(|(_, next)| next - at);
             let _ = write!(
@@ -94,7 +100,11 @@ pub fn render(task_name: &str, decks: &[Deck]) -> String {
         let _ = write!(
             bodies,
             "<div class=\"deck\"{}>{}</div>",
-            if i == 0 { "" } else { " style=\"display:none\"" },
+            if i == 0 {
+                ""
+            } else {
+                " style=\"display:none\""
+            },
             d.html
         );
     }
@@ -140,7 +150,13 @@ mod tests {
 
     #[test]
     fn names_and_text_are_escaped() {
-        let page = render("t<1>", &[Deck::text("<b>", "<script>alert(1)</script>"), Deck::markdown("md", "# Hi\n<img src=x onerror=alert(1)>")]);
+        let page = render(
+            "t<1>",
+            &[
+                Deck::text("<b>", "<script>alert(1)</script>"),
+                Deck::markdown("md", "# Hi\n<img src=x onerror=alert(1)>"),
+            ],
+        );
         assert!(!page.contains("<script>alert"));
         assert!(!page.contains("<img"));
         assert!(page.contains("&lt;b&gt;"));

@@ -25,7 +25,9 @@ pub const DECK_FILE: &str = "deck.html";
 
 /// Arguments of `execute` (those of `pyflyte-execute`).
 #[derive(Debug, Clone, clap::Args)]
-#[command(about = "Run one task inside its container (what Flyte's pod runs; see `pyflyte-execute`)")]
+#[command(
+    about = "Run one task inside its container (what Flyte's pod runs; see `pyflyte-execute`)"
+)]
 pub struct ExecuteArgs {
     /// The inputs file (`{{.input}}`), a LiteralMap.
     #[arg(long)]
@@ -193,13 +195,16 @@ pub async fn execute(mut args: ExecuteArgs) -> ExitCode {
                 let err = TaskError::System(format!("cannot write the outputs: {e}"));
                 failed = true;
                 write_failed = true;
-                let _ = write_error(&storage, &args.output_prefix, &error_file, &err, &worker).await;
+                let _ =
+                    write_error(&storage, &args.output_prefix, &error_file, &err, &worker).await;
             }
         }
         Err(err) => {
             failed = true;
             eprintln!("task failed: {err}");
-            if let Err(e) = write_error(&storage, &args.output_prefix, &error_file, &err, &worker).await {
+            if let Err(e) =
+                write_error(&storage, &args.output_prefix, &error_file, &err, &worker).await
+            {
                 eprintln!("error: cannot write {error_file}: {e}");
                 write_failed = true;
             }
@@ -209,11 +214,16 @@ pub async fn execute(mut args: ExecuteArgs) -> ExitCode {
         && task.config().enable_deck
     {
         let html = render_decks(task, &cx, outputs_for_deck.as_ref());
-        if let Err(e) = storage.put(&join(&args.output_prefix, DECK_FILE), html.into_bytes()).await {
+        if let Err(e) = storage
+            .put(&join(&args.output_prefix, DECK_FILE), html.into_bytes())
+            .await
+        {
             tracing::warn!("cannot write {DECK_FILE}: {e}");
         }
     }
-    if write_failed || (failed && str2bool(&std::env::var("FLYTE_FAIL_ON_ERROR").unwrap_or_default())) {
+    if write_failed
+        || (failed && str2bool(&std::env::var("FLYTE_FAIL_ON_ERROR").unwrap_or_default()))
+    {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -273,7 +283,9 @@ async fn write_error(
     worker: &str,
 ) -> Result<(), crate::storage::StorageError> {
     let doc = err.to_error_document(SystemTime::now(), worker);
-    storage.put(&join(output_prefix, file), doc.encode_to_vec()).await
+    storage
+        .put(&join(output_prefix, file), doc.encode_to_vec())
+        .await
 }
 
 fn render_decks(task: &Task, cx: &ExecutionContext, outputs: Option<&LiteralMap>) -> String {
@@ -353,10 +365,11 @@ pub async fn fast_execute(args: FastExecuteArgs) -> ExitCode {
     let status = {
         #[cfg(unix)]
         {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => Some(s),
-                Err(_) => None,
-            };
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => Some(s),
+                    Err(_) => None,
+                };
             loop {
                 tokio::select! {
                     s = child.wait() => break s,

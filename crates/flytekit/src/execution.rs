@@ -213,7 +213,12 @@ impl ExecutionContext {
 
     /// A context for the local engine over `cx`.
     pub fn local(cx: &ConversionContext) -> Self {
-        Self::builder(ExecutionMode::Local, cx.clone(), cx.local_dir().to_path_buf()).build()
+        Self::builder(
+            ExecutionMode::Local,
+            cx.clone(),
+            cx.local_dir().to_path_buf(),
+        )
+        .build()
     }
 
     /// Container or local.
@@ -303,6 +308,10 @@ impl ExecutionContext {
 
     /// The timeline marks so far.
     pub fn timeline(&self) -> Vec<(String, f64)> {
-        self.0.timeline.lock().map(|t| t.clone()).unwrap_or_default()
+        self.0
+            .timeline
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
     }
 }

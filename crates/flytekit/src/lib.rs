@@ -22,16 +22,16 @@ pub mod type_engine;
 pub mod workflow;
 
 pub use blob::{FlyteDirectory, FlyteFile};
-pub use fast::FastBundle;
-pub use flytekit_idl as idl;
 pub use cli::main;
 pub use deck::Deck;
 pub use execution::ExecutionContext;
+pub use fast::FastBundle;
+pub use flytekit_idl as idl;
 pub use flytekit_macros::{task, workflow};
+pub use image::{Image, ImageBuildEngine, ImageConfig, ImageSpec};
 pub use inventory;
 pub use resolver::TaskResolver;
 pub use task::{RecoverableError, SerializationSettings, Task, TaskBuilder, TaskError, UserError};
-pub use image::{Image, ImageBuildEngine, ImageConfig, ImageSpec};
 pub use workflow::{Promise, Workflow};
 
 /// The small public surface most programs need: `use flytekit::prelude::*;`.

@@ -16,7 +16,9 @@ pub const DEFAULT_RESOLVER_LOCATION: &str = "flytekit.resolver.default";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
     /// No resolver is registered at the location.
-    #[error("no task resolver at '{location}' in this binary (it has: {known}); was the task serialized by a different binary?")]
+    #[error(
+        "no task resolver at '{location}' in this binary (it has: {known}); was the task serialized by a different binary?"
+    )]
     UnknownResolver {
         /// The `--resolver` value.
         location: String,
@@ -53,7 +55,11 @@ pub trait TaskResolver: Send + Sync + 'static {
     fn location(&self) -> &str;
 
     /// The args emitted after `--` for `task`.
-    fn loader_args(&self, settings: &SerializationSettings, task: &Task) -> Result<Vec<String>, String>;
+    fn loader_args(
+        &self,
+        settings: &SerializationSettings,
+        task: &Task,
+    ) -> Result<Vec<String>, String>;
 
     /// Rebuilds the task from its loader args.
     async fn load_task(&self, loader_args: &[String]) -> Result<Task, ResolveError>;
@@ -106,7 +112,10 @@ pub fn find_resolver(location: &str) -> Result<&'static dyn TaskResolver, Resolv
 }
 
 /// The loader args of `task`: the explicit ones it was built with, else its resolver's.
-pub(crate) fn loader_args(task: &Task, settings: &SerializationSettings) -> Result<Vec<String>, String> {
+pub(crate) fn loader_args(
+    task: &Task,
+    settings: &SerializationSettings,
+) -> Result<Vec<String>, String> {
     if let Some(args) = task.explicit_loader_args() {
         return Ok(args.to_vec());
     }
@@ -133,7 +142,11 @@ impl TaskResolver for DefaultTaskResolver {
         DEFAULT_RESOLVER_LOCATION
     }
 
-    fn loader_args(&self, _settings: &SerializationSettings, task: &Task) -> Result<Vec<String>, String> {
+    fn loader_args(
+        &self,
+        _settings: &SerializationSettings,
+        task: &Task,
+    ) -> Result<Vec<String>, String> {
         let loc = task.location().ok_or_else(|| {
             format!(
                 "task {} is not registered, so the default resolver cannot name it; define it with \
@@ -175,13 +188,18 @@ impl TaskResolver for DefaultTaskResolver {
             .filter_map(|t| t.location())
             .map(|l| {
                 let full = format!("{}.{}", l.module, l.name);
-                (strsim::jaro_winkler(&wanted, &full), full)
+                let score = if &l.module == module {
+                    strsim::jaro_winkler(name, &l.name)
+                } else {
+                    strsim::jaro_winkler(&wanted, &full) * 0.9
+                };
+                (score, full)
             })
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         let close: Vec<String> = scored
             .iter()
-            .filter(|(s, _)| *s > 0.8)
+            .filter(|(s, _)| *s > 0.85)
             .take(3)
             .map(|(_, n)| n.clone())
             .collect();
@@ -191,7 +209,12 @@ impl TaskResolver for DefaultTaskResolver {
             format!(
                 "; it holds {} task(s): {}",
                 scored.len(),
-                scored.iter().map(|(_, n)| n.as_str()).take(10).collect::<Vec<_>>().join(", ")
+                scored
+                    .iter()
+                    .map(|(_, n)| n.as_str())
+                    .take(10)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
         Err(ResolveError::UnknownTask {

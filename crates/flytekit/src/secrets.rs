@@ -95,11 +95,18 @@ impl SecretsManager {
         if let Some(last) = parts.last_mut() {
             *last = format!("{}{}", self.file_prefix, last);
         }
-        parts.iter().fold(self.default_dir.clone(), |p, s| p.join(s))
+        parts
+            .iter()
+            .fold(self.default_dir.clone(), |p, s| p.join(s))
     }
 
     /// Looks a secret up: prefixed env var, (locally) the bare name, then the file (trimmed).
-    pub fn get(&self, group: &str, key: &str, version: Option<&str>) -> Result<SecretValue, SecretError> {
+    pub fn get(
+        &self,
+        group: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<SecretValue, SecretError> {
         let env_var = self.env_var(group, key, version);
         if let Ok(v) = std::env::var(&env_var) {
             return Ok(SecretValue(v));
@@ -137,7 +144,10 @@ mod tests {
         };
         assert_eq!(m.env_var("grp", "KeY", Some("v1")), "_FSEC_GRP_V1_KEY");
         assert_eq!(m.env_var("grp", "key", None), "_FSEC_GRP_KEY");
-        assert_eq!(m.file("grp", "KeY", Some("v1")), PathBuf::from("/etc/secrets/grp/v1/key"));
+        assert_eq!(
+            m.file("grp", "KeY", Some("v1")),
+            PathBuf::from("/etc/secrets/grp/v1/key")
+        );
         let v = SecretValue("hunter2".into());
         assert!(!format!("{v:?}{v}").contains("hunter2"));
     }

@@ -9,7 +9,10 @@ use flytekit::engine::{Engine, EngineOptions, LocalCall};
 #[tokio::test]
 async fn quickstart_pi_estimates_pi() {
     let cache = tempfile::tempdir().expect("tempdir");
-    let engine = Engine::new(EngineOptions { cache_dir: Some(cache.path().to_path_buf()), ..EngineOptions::default() });
+    let engine = Engine::new(EngineOptions {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..EngineOptions::default()
+    });
     let mut call = LocalCall::with_engine(quickstart::pi::workflow(), engine);
     call.input("samples", &50_000i64).await.expect("input");
     call.input("name", &"Ada".to_string()).await.expect("input");
@@ -30,5 +33,8 @@ fn sample_is_deterministic_and_plausible() {
     let hits = quickstart::sample(1, 10_000);
     assert_eq!(hits, quickstart::sample(1, 10_000));
     let ratio = hits as f64 / 10_000.0;
-    assert!((ratio - std::f64::consts::FRAC_PI_4).abs() < 0.03, "{ratio}");
+    assert!(
+        (ratio - std::f64::consts::FRAC_PI_4).abs() < 0.03,
+        "{ratio}"
+    );
 }

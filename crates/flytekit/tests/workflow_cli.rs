@@ -6,22 +6,7 @@ use std::process::{Command, Output};
 
 /// The quickstart binary, built on demand (scripts/test builds every example beforehand).
 fn quickstart() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> -> target/<profile>/examples/quickstart
-    let profile_dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target profile directory");
-    let bin = profile_dir.join("examples").join("quickstart");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "flytekit", "--example", "quickstart"])
-            .status()
-            .expect("cargo build --example quickstart");
-        assert!(status.success(), "building the quickstart example failed");
-    }
-    bin
+    flytekit_oracle::example_binary("quickstart")
 }
 
 fn run(cache: &std::path::Path, args: &[&str]) -> Output {

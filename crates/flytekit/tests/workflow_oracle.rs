@@ -53,13 +53,17 @@ fn shapes(x: i64) -> (i64, String, i64) {
     let z = n.then(inner(a));
     let w = add(z, x);
     if let Some(node) = w.node() {
-        node.name("last").retries(5).timeout(Duration::from_secs(7)).cache(true).cache_version("9");
+        node.name("last")
+            .retries(5)
+            .timeout(Duration::from_secs(7))
+            .cache(true)
+            .cache_version("9");
     }
     (w, s, x)
 }
 
 fn settings() -> flytekit::SerializationSettings {
-    flytekit::SerializationSettings { project: "p".into(), domain: "d".into(), version: "v".into(), ..Default::default() }
+    flytekit::SerializationSettings::new("p", "d", "v").with_default_image("ghcr.io/org/app:v1")
 }
 
 fn b64(bytes: Vec<u8>) -> String {
@@ -70,7 +74,10 @@ fn b64(bytes: Vec<u8>) -> String {
 fn templates_match_flytekit() {
     let s = settings();
     let mut workflows = serde_json::Map::new();
-    for (name, wf) in [("shapes", shapes::workflow()), ("pi", quickstart::pi::workflow())] {
+    for (name, wf) in [
+        ("shapes", shapes::workflow()),
+        ("pi", quickstart::pi::workflow()),
+    ] {
         let template = wf.template(&s).expect("template");
         let lp = LaunchPlan::default_for(&wf).spec(&s).expect("launch plan");
         workflows.insert(
@@ -82,24 +89,38 @@ fn templates_match_flytekit() {
         "settings": {"project": "p", "domain": "d", "version": "v"},
         "workflows": workflows,
     });
-    let out = flytekit_oracle::run_script("workflow_structure.py", &[], request.to_string().as_bytes());
-    let result: serde_json::Value = serde_json::from_str(&out.stdout_str()).expect("oracle output is JSON");
+    let out =
+        flytekit_oracle::run_script("workflow_structure.py", &[], request.to_string().as_bytes());
+    let result: serde_json::Value =
+        serde_json::from_str(&out.stdout_str()).expect("oracle output is JSON");
     let mut failures = Vec::new();
     for (name, problems) in result.as_object().expect("object") {
         for p in problems.as_array().expect("list") {
             failures.push(format!("{name}: {}", p.as_str().unwrap_or_default()));
         }
     }
-    assert!(failures.is_empty(), "differences from flytekit:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "differences from flytekit:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn closure_lists_sub_workflows_and_tasks_once() {
     let closure = shapes::workflow().closure(&settings()).expect("closure");
-    let subs: Vec<String> = closure.sub_workflows.iter().map(|t| t.id.clone().unwrap_or_default().name).collect();
+    let subs: Vec<String> = closure
+        .sub_workflows
+        .iter()
+        .map(|t| t.id.clone().unwrap_or_default().name)
+        .collect();
     assert_eq!(subs.len(), 1);
     assert!(subs[0].ends_with(".inner"), "{subs:?}");
-    let mut tasks: Vec<String> = closure.tasks.iter().map(|t| t.id.clone().unwrap_or_default().name).collect();
+    let mut tasks: Vec<String> = closure
+        .tasks
+        .iter()
+        .map(|t| t.id.clone().unwrap_or_default().name)
+        .collect();
     tasks.sort();
     assert_eq!(tasks.len(), 5, "{tasks:?}");
 }

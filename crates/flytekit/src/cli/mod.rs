@@ -63,7 +63,10 @@ fn exit_code_value(code: ExitCode) -> i32 {
 /// Runs a parsed command line.
 pub fn run_cli(cli: Cli) -> ExitCode {
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

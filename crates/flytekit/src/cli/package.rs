@@ -67,7 +67,8 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
     } else {
         Vec::new()
     };
-    let scratch = tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let scratch =
+        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let mut bundle = None;
     if args.fast {
         let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
@@ -75,7 +76,8 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| settings.binary.clone());
-        let b = crate::fast::FastBundle::create(&[(exe, name)], scratch.path()).map_err(|e| e.to_string())?;
+        let b = crate::fast::FastBundle::create(&[(exe, name)], scratch.path())
+            .map_err(|e| e.to_string())?;
         settings.fast = Some(FastSerializationSettings {
             destination_dir: Some(args.dest_dir.clone()),
             distribution_location: None,
@@ -85,21 +87,28 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
     let files = serialize_entities(&workflows, &tasks, &settings).map_err(|e| e.to_string())?;
     let n = files.len();
     let output = args.output.clone();
-    tokio::task::spawn_blocking(move || write_tgz(&output, &files, bundle.as_ref().map(|b| b.path.as_path())))
-        .await
-        .map_err(|e| e.to_string())??;
+    tokio::task::spawn_blocking(move || {
+        write_tgz(&output, &files, bundle.as_ref().map(|b| b.path.as_path()))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
     Ok(n)
 }
 
 /// Writes the archive atomically (temporary file, then rename); entries carry no timestamps so
 /// equal inputs give equal bytes.
-fn write_tgz(output: &Path, files: &[SerializedEntity], bundle: Option<&Path>) -> Result<(), String> {
+fn write_tgz(
+    output: &Path,
+    files: &[SerializedEntity],
+    bundle: Option<&Path>,
+) -> Result<(), String> {
     let dir = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
     {
         let gz = flate2::GzBuilder::new()
             .mtime(0)

@@ -72,7 +72,14 @@ impl TaskError {
                 recoverable = true;
                 code.get_or_insert_with(|| "USER:Recoverable".to_string());
             }
-            cur = e.source();
+            // `io::Error::other(inner)` reports inner's source, not inner: look inside.
+            cur = match e
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => e.source(),
+            };
         }
         TaskError::User {
             code: code.unwrap_or_else(|| USER_RUNTIME_ERROR.to_string()),
@@ -100,7 +107,11 @@ impl TaskError {
         use container_error::Kind;
         use execution_error::ErrorKind;
         let (code, kind, origin) = match self {
-            TaskError::Load(_) => (USER_RUNTIME_ERROR.to_string(), Kind::NonRecoverable, ErrorKind::User),
+            TaskError::Load(_) => (
+                USER_RUNTIME_ERROR.to_string(),
+                Kind::NonRecoverable,
+                ErrorKind::User,
+            ),
             TaskError::User {
                 code, recoverable, ..
             } => (
@@ -112,9 +123,11 @@ impl TaskError {
                 },
                 ErrorKind::User,
             ),
-            TaskError::InputConversion { .. } | TaskError::OutputConversion { .. } => {
-                ("SYSTEM".to_string(), Kind::NonRecoverable, ErrorKind::System)
-            }
+            TaskError::InputConversion { .. } | TaskError::OutputConversion { .. } => (
+                "SYSTEM".to_string(),
+                Kind::NonRecoverable,
+                ErrorKind::System,
+            ),
             TaskError::System(_) | TaskError::IgnoreOutputs => {
                 ("SYSTEM".to_string(), Kind::Recoverable, ErrorKind::System)
             }
@@ -267,13 +280,26 @@ mod tests {
     #[test]
     fn classification_follows_the_source_chain() {
         let e = TaskError::from_user(std::io::Error::other("disk"));
-        assert!(matches!(&e, TaskError::User { code, recoverable: false, .. } if code == USER_RUNTIME_ERROR));
+        assert!(
+            matches!(&e, TaskError::User { code, recoverable: false, .. } if code == USER_RUNTIME_ERROR)
+        );
         let e = TaskError::from_user(RecoverableError::new("later"));
-        assert!(matches!(&e, TaskError::User { code, recoverable: true, .. } if code == "USER:Recoverable"));
+        assert!(
+            matches!(&e, TaskError::User { code, recoverable: true, .. } if code == "USER:Recoverable")
+        );
         let e = TaskError::from_user(UserError::new("MyCode", "x"));
         assert!(matches!(&e, TaskError::User { code, .. } if code == "USER:MyCode"));
         let e = TaskError::from_user(std::io::Error::other(RecoverableError::new("wrapped")));
-        assert!(matches!(e, TaskError::User { recoverable: true, .. }));
-        assert!(matches!(TaskError::from_user(IgnoreOutputs), TaskError::IgnoreOutputs));
+        assert!(matches!(
+            e,
+            TaskError::User {
+                recoverable: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            TaskError::from_user(IgnoreOutputs),
+            TaskError::IgnoreOutputs
+        ));
     }
 }

@@ -22,9 +22,7 @@ use std::time::Duration;
 use flytekit_idl::core::{LiteralMap, LiteralType, TypedInterface, VariableMap};
 use futures::FutureExt;
 
-pub use accelerator::{
-    A10G, A100, A100_80GB, Accelerator, H100, H200, L4, SharedMemory, T4,
-};
+pub use accelerator::{A10G, A100, A100_80GB, Accelerator, H100, H200, L4, SharedMemory, T4};
 pub use error::{
     BoxError, IgnoreOutputs, RecoverableError, TaskError, USER_RUNTIME_ERROR, UserError,
     error_chain,
@@ -287,7 +285,9 @@ impl Task {
         cx: &ExecutionContext,
     ) -> Result<LiteralMap, TaskError> {
         if let Some(pre) = &self.0.pre_execute {
-            pre(cx).map_err(|e| TaskError::System(format!("pre_execute failed: {}", error_chain(&*e))))?;
+            pre(cx).map_err(|e| {
+                TaskError::System(format!("pre_execute failed: {}", error_chain(&*e)))
+            })?;
         }
         cx.record_phase("Execute user level code");
         let body = (self.0.body)(cx.clone(), inputs.clone());
@@ -352,7 +352,12 @@ impl TaskBuilder {
 
     /// Declares input `name` with an explicit literal type.
     pub fn input_type(mut self, name: &str, ty: LiteralType, description: &str) -> Self {
-        add_variable(self.interface.inputs.get_or_insert_default(), name, ty, description);
+        add_variable(
+            self.interface.inputs.get_or_insert_default(),
+            name,
+            ty,
+            description,
+        );
         self
     }
 
@@ -363,7 +368,12 @@ impl TaskBuilder {
 
     /// Declares output `name` with an explicit literal type.
     pub fn output_type(mut self, name: &str, ty: LiteralType, description: &str) -> Self {
-        add_variable(self.interface.outputs.get_or_insert_default(), name, ty, description);
+        add_variable(
+            self.interface.outputs.get_or_insert_default(),
+            name,
+            ty,
+            description,
+        );
         self
     }
 
@@ -515,7 +525,10 @@ impl TaskBuilder {
     }
 
     /// Leaves `inputs` out of the cache key.
-    pub fn cache_ignored_inputs<I: IntoIterator<Item = S>, S: Into<String>>(mut self, inputs: I) -> Self {
+    pub fn cache_ignored_inputs<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        inputs: I,
+    ) -> Self {
         self.config.cache_ignored_inputs = inputs.into_iter().map(Into::into).collect();
         self
     }
@@ -586,7 +599,10 @@ impl TaskBuilder {
     /// Adds a `post_execute` hook.
     pub fn post_execute(
         mut self,
-        f: impl Fn(&ExecutionContext, LiteralMap) -> Result<LiteralMap, BoxError> + Send + Sync + 'static,
+        f: impl Fn(&ExecutionContext, LiteralMap) -> Result<LiteralMap, BoxError>
+        + Send
+        + Sync
+        + 'static,
     ) -> Self {
         self.post_execute = Some(Arc::new(f));
         self
@@ -714,7 +730,9 @@ pub async fn run_blocking<T: Send + 'static>(
     match tokio::task::spawn_blocking(f).await {
         Ok(v) => Ok(v),
         Err(e) if e.is_panic() => Err(TaskError::from_panic(task, e.into_panic())),
-        Err(e) => Err(TaskError::System(format!("task '{task}' was cancelled: {e}"))),
+        Err(e) => Err(TaskError::System(format!(
+            "task '{task}' was cancelled: {e}"
+        ))),
     }
 }
 

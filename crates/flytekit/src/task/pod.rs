@@ -105,8 +105,12 @@ impl PodTemplate {
                     "every pod spec container must be an object".into(),
                 ));
             };
-            let primary = c.get("name").and_then(Value::as_str) == Some(&self.primary_container_name);
-            let own_image = c.get("image").and_then(Value::as_str).filter(|s| !s.is_empty());
+            let primary =
+                c.get("name").and_then(Value::as_str) == Some(&self.primary_container_name);
+            let own_image = c
+                .get("image")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty());
             let new_image = match own_image {
                 Some(i) => resolve_image(i).map_err(ConfigError::PodTemplate)?,
                 None if primary => image.to_string(),

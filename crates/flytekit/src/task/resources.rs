@@ -99,7 +99,11 @@ impl Resources {
     /// The fields in flytekit's entry order: ephemeral storage, CPU, GPU, memory.
     fn fields(&self) -> [(ResourceName, &'static str, &Option<Quantity>); 4] {
         [
-            (ResourceName::EphemeralStorage, "ephemeral_storage", &self.ephemeral_storage),
+            (
+                ResourceName::EphemeralStorage,
+                "ephemeral_storage",
+                &self.ephemeral_storage,
+            ),
             (ResourceName::Cpu, "cpu", &self.cpu),
             (ResourceName::Gpu, "gpu", &self.gpu),
             (ResourceName::Memory, "mem", &self.mem),
@@ -122,7 +126,9 @@ impl ResourceSpec {
         requests: &Resources,
         limits: &Resources,
     ) -> Result<Self, ConfigError> {
-        let side = |r: &Resources, which: &str| -> Result<Vec<(ResourceName, String)>, ConfigError> {
+        let side = |r: &Resources,
+                    which: &str|
+         -> Result<Vec<(ResourceName, String)>, ConfigError> {
             let mut out = Vec::new();
             for (name, field, q) in r.fields() {
                 match q {
@@ -192,8 +198,10 @@ impl ResourceSpec {
 }
 
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
-        .expect("static regex")
+    Regex::new(
+        r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$",
+    )
+    .expect("static regex")
 });
 
 /// Checks that `value` is a non-negative Kubernetes quantity (`500m`, `2`, `1.5Gi`, `1e3`).
@@ -227,9 +235,18 @@ mod tests {
         let spec = ResourceSpec::from_pairs(&Resources::new().cpu(("1", "2")).mem("1Gi")).unwrap();
         assert_eq!(
             spec.requests,
-            vec![(ResourceName::Cpu, "1".into()), (ResourceName::Memory, "1Gi".into())]
+            vec![
+                (ResourceName::Cpu, "1".into()),
+                (ResourceName::Memory, "1Gi".into())
+            ]
         );
         assert_eq!(spec.limits, vec![(ResourceName::Cpu, "2".into())]);
-        assert!(ResourceSpec::from_requests_limits(&Resources::new().cpu(("1", "2")), &Resources::new()).is_err());
+        assert!(
+            ResourceSpec::from_requests_limits(
+                &Resources::new().cpu(("1", "2")),
+                &Resources::new()
+            )
+            .is_err()
+        );
     }
 }

@@ -63,7 +63,11 @@ impl Default for SerializationSettings {
 
 impl SerializationSettings {
     /// Settings for `project`/`domain`/`version` with defaults elsewhere.
-    pub fn new(project: impl Into<String>, domain: impl Into<String>, version: impl Into<String>) -> Self {
+    pub fn new(
+        project: impl Into<String>,
+        domain: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
         Self {
             project: project.into(),
             domain: domain.into(),
@@ -139,7 +143,10 @@ pub enum SerializeError {
 impl Task {
     /// The default container args (flytekit's `get_default_command`):
     /// `<binary> execute --inputs {{.input}} ... --resolver <location> -- <loader args>`.
-    pub fn get_default_command(&self, settings: &SerializationSettings) -> Result<Vec<String>, SerializeError> {
+    pub fn get_default_command(
+        &self,
+        settings: &SerializationSettings,
+    ) -> Result<Vec<String>, SerializeError> {
         let loader_args = crate::resolver::loader_args(self, settings).map_err(|message| {
             SerializeError::Resolver {
                 task: self.name().to_string(),
@@ -171,7 +178,10 @@ impl Task {
     }
 
     /// The container args: the command function's when one is set, else the default.
-    pub fn get_command(&self, settings: &SerializationSettings) -> Result<Vec<String>, SerializeError> {
+    pub fn get_command(
+        &self,
+        settings: &SerializationSettings,
+    ) -> Result<Vec<String>, SerializeError> {
         let f = self.0.command_fn.read().map(|g| g.clone()).unwrap_or(None);
         match f {
             Some(f) => Ok(f(self, settings)),
@@ -213,7 +223,10 @@ impl Task {
     }
 
     /// The full container args, with the fast-execute prefix when fast registration is on.
-    fn container_args(&self, settings: &SerializationSettings) -> Result<Vec<String>, SerializeError> {
+    fn container_args(
+        &self,
+        settings: &SerializationSettings,
+    ) -> Result<Vec<String>, SerializeError> {
         let args = self.get_command(settings)?;
         Ok(match &settings.fast {
             Some(fast) => {
@@ -225,7 +238,9 @@ impl Task {
                         .clone()
                         .unwrap_or_else(|| "{{ .remote_package_path }}".to_string()),
                     "--dest-dir".to_string(),
-                    fast.destination_dir.clone().unwrap_or_else(|| "{{ .dest_dir }}".to_string()),
+                    fast.destination_dir
+                        .clone()
+                        .unwrap_or_else(|| "{{ .dest_dir }}".to_string()),
                     "--".to_string(),
                 ];
                 prefixed.extend(args);
@@ -236,7 +251,10 @@ impl Task {
     }
 
     /// The `TaskTemplate` Flyte registers (flytekit's `get_serializable_task`).
-    pub fn template(&self, settings: &SerializationSettings) -> Result<TaskTemplate, SerializeError> {
+    pub fn template(
+        &self,
+        settings: &SerializationSettings,
+    ) -> Result<TaskTemplate, SerializeError> {
         let c = self.config();
         let image = self.image(settings)?;
         let args = self.container_args(settings)?;
@@ -252,10 +270,16 @@ impl Task {
         let mut config = std::collections::HashMap::new();
         let target = match &c.pod_template {
             Some(pod) => {
-                config.insert("primary_container_name".to_string(), pod.primary_container_name.clone());
+                config.insert(
+                    "primary_container_name".to_string(),
+                    pod.primary_container_name.clone(),
+                );
                 let resolve = |img: &str| {
-                    get_registerable_container_image(Some(img).filter(|s| !s.is_empty()), &settings.image_config)
-                        .map_err(|e| e.to_string())
+                    get_registerable_container_image(
+                        Some(img).filter(|s| !s.is_empty()),
+                        &settings.image_config,
+                    )
+                    .map_err(|e| e.to_string())
                 };
                 let spec = pod
                     .serialize(&image, &args, &resources, &env, &resolve)
@@ -285,12 +309,11 @@ impl Task {
                 ..Default::default()
             }),
         };
-        let extended_resources = (c.accelerator.is_some() || c.shared_memory.is_some()).then(|| {
-            ExtendedResources {
+        let extended_resources =
+            (c.accelerator.is_some() || c.shared_memory.is_some()).then(|| ExtendedResources {
                 gpu_accelerator: c.accelerator.as_ref().map(|a| a.to_idl()),
                 shared_memory: c.shared_memory.as_ref().map(|s| s.to_idl()),
-            }
-        });
+            });
         Ok(TaskTemplate {
             id: Some(Identifier {
                 resource_type: ResourceType::Task as i32,
@@ -325,10 +348,13 @@ impl Task {
                 version: env!("CARGO_PKG_VERSION").to_string(),
                 flavor: "rust".to_string(),
             }),
-            timeout: c.timeout.filter(|t| !t.is_zero()).map(|t| prost_types::Duration {
-                seconds: t.as_secs() as i64,
-                nanos: t.subsec_nanos() as i32,
-            }),
+            timeout: c
+                .timeout
+                .filter(|t| !t.is_zero())
+                .map(|t| prost_types::Duration {
+                    seconds: t.as_secs() as i64,
+                    nanos: t.subsec_nanos() as i32,
+                }),
             retries: Some(RetryStrategy { retries: c.retries }),
             discovery_version: c.cache_version.clone(),
             deprecated_error_message: c.deprecated.clone().unwrap_or_default(),
@@ -346,4 +372,3 @@ impl Task {
         }
     }
 }
-

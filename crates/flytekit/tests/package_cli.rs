@@ -1,0 +1,114 @@
+//! `package` and `serialize` through a real subprocess: the archive has `pyflyte package`'s layout
+//! and flytekit's protobuf classes read every entry.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+const READ: &str = r#"
+import json, sys, tarfile
+from flyteidl.admin import task_pb2, workflow_pb2, launch_plan_pb2
+from flytekit.models.task import TaskTemplate
+report = {"entries": [], "tasks": {}}
+with tarfile.open(sys.argv[1]) as tar:
+    for m in tar.getmembers():
+        report["entries"].append(m.name)
+        data = tar.extractfile(m).read()
+        if m.name.endswith("_1.pb"):
+            spec = task_pb2.TaskSpec(); spec.ParseFromString(data)
+            t = TaskTemplate.from_flyte_idl(spec.template)
+            report["tasks"][t.id.name] = {"args": list(t.container.args), "image": t.container.image, "version": t.id.version}
+        elif m.name.endswith("_2.pb"):
+            workflow_pb2.WorkflowSpec().ParseFromString(data)
+        elif m.name.endswith("_3.pb"):
+            launch_plan_pb2.LaunchPlan().ParseFromString(data)
+print(json.dumps(report))
+"#;
+
+fn package(args: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flyte-package.tgz");
+    let o = Command::new(flytekit_oracle::example_binary("quickstart"))
+        .args(["package", "-o"])
+        .arg(&out)
+        .args(["--version", "v7", "--image", "ghcr.io/acme/app:v1"])
+        .args(args)
+        .output()
+        .expect("quickstart runs");
+    assert!(o.status.success(), "{o:?}");
+    let r = flytekit_oracle::run_code(READ, &[out.to_str().unwrap()], b"");
+    serde_json::from_slice(&r.stdout).expect("JSON report")
+}
+
+#[test]
+fn package_has_pyflyte_layout() {
+    let r = package(&[]);
+    let entries: Vec<&str> = r["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    for (i, e) in entries.iter().enumerate() {
+        assert!(e.starts_with(&format!("{i}_")), "entry {e} out of order");
+    }
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.ends_with("quickstart.workflows.pi_2.pb"))
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.ends_with("quickstart.workflows.pi_3.pb"))
+    );
+    let sample = &r["tasks"]["quickstart.workflows.sample"];
+    assert_eq!(sample["image"], "ghcr.io/acme/app:v1");
+    assert_eq!(sample["version"], "v7");
+    let args: Vec<&str> = sample["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(args[0], "quickstart");
+    assert_eq!(args[1], "execute");
+    assert_eq!(
+        &args[args.len() - 4..],
+        ["task-module", "quickstart.workflows", "task-name", "sample"]
+    );
+}
+
+#[test]
+fn fast_package_ships_the_binary_and_prefixes_the_command() {
+    let r = package(&["--fast"]);
+    let entries: Vec<&str> = r["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    let bundle = entries
+        .iter()
+        .find(|e| e.starts_with("fast") && e.ends_with(".tar.gz"));
+    assert!(bundle.is_some(), "no fast bundle in {entries:?}");
+    let args: Vec<&str> = r["tasks"]["quickstart.workflows.sample"]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &args[..7],
+        [
+            "quickstart",
+            "fast-execute",
+            "--additional-distribution",
+            "{{ .remote_package_path }}",
+            "--dest-dir",
+            "/root",
+            "--"
+        ]
+    );
+    assert_eq!(&args[7..9], ["quickstart", "execute"]);
+}
