@@ -262,10 +262,14 @@ impl Task {
             (Some(d), true) => d.clone(),
             _ => c.resources.clone(),
         };
+        // `{**settings.env, **task.environment}`: a task value replaces the registration's in
+        // the registration's position (dict semantics), new names follow in order.
         let mut env: Vec<(String, String)> = Vec::new();
         for (k, v) in settings.env.iter().chain(&c.environment) {
-            env.retain(|(x, _)| x != k);
-            env.push((k.clone(), v.clone()));
+            match env.iter_mut().find(|(x, _)| x == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => env.push((k.clone(), v.clone())),
+            }
         }
         let mut config = std::collections::HashMap::new();
         let target = match &c.pod_template {
