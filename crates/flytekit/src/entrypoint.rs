@@ -330,9 +330,21 @@ pub async fn fast_execute(args: FastExecuteArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
         let storage = Storage::new();
-        if let Err(e) = crate::fast::download_distribution(&storage, dist, &dest).await {
-            eprintln!("error: cannot install the fast-registration bundle {dist}: {e}");
-            return ExitCode::FAILURE;
+        match crate::fast::download_distribution(&storage, dist, &dest).await {
+            Ok(_) => {}
+            Err(crate::fast::FastError::Storage(crate::storage::StorageError::NotFound {
+                ..
+            })) => {
+                eprintln!(
+                    "error: task execution code was not found: no bundle at {dist}; was it uploaded \
+                     (flytectl register files uploads the package's fast*.tar.gz)?"
+                );
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: cannot install the fast-registration bundle {dist}: {e}");
+                return ExitCode::FAILURE;
+            }
         }
         for a in &args.task_execute_cmd {
             if a == "--resolver" {

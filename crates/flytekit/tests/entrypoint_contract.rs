@@ -502,3 +502,81 @@ fn inputs_and_outputs_on_s3() {
     let rep: Value = serde_json::from_slice(&rep.stdout).unwrap();
     assert_error(&rep, "SYSTEM", "RECOVERABLE", "SYSTEM", "missing.pb");
 }
+
+/// Fast registration end to end: the binary travels as a bundle in the S3 store, `fast-execute`
+/// installs it and runs the task with the bundle's copy of the binary.
+#[test]
+fn fast_execute_runs_the_bundled_binary_from_s3() {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run scripts/test, which starts the S3 test server and exports it")
+        })
+    };
+    let env = [
+        ("FLYTE_AWS_ENDPOINT", var("FLYTEKIT_TEST_S3_ENDPOINT")),
+        (
+            "FLYTE_AWS_ACCESS_KEY_ID",
+            var("FLYTEKIT_TEST_S3_ACCESS_KEY_ID"),
+        ),
+        (
+            "FLYTE_AWS_SECRET_ACCESS_KEY",
+            var("FLYTEKIT_TEST_S3_SECRET_ACCESS_KEY"),
+        ),
+        ("AWS_REGION", var("FLYTEKIT_TEST_S3_REGION")),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+    ];
+    let bucket = var("FLYTEKIT_TEST_S3_BUCKET");
+    let storage = flytekit::storage::Storage::from_config(
+        flytekit::storage::StorageConfig::from_lookup(|name| {
+            env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+        })
+        .expect("storage config"),
+    );
+    let r = Run::new(json!({"a": 1, "b": 2}));
+    let bin = flytekit_oracle::example_binary("contract");
+    // The bundle holds the binary under a name that is on no PATH: only the bundle can provide it.
+    let bundle = flytekit::FastBundle::create(&[(bin.as_path(), "contract-bundled")], r.dir.path())
+        .expect("bundle");
+    let prefix = format!("s3://{bucket}/fast/{}", uuid::Uuid::new_v4().simple());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let uri = rt
+        .block_on(flytekit::fast::upload_bundle(&storage, &prefix, &bundle))
+        .expect("upload bundle");
+    let dest = r.dir.path().join("dest");
+    let fast = |dist: &str| {
+        let mut cmd = Command::new(&bin);
+        cmd.args([
+            "fast-execute",
+            "--additional-distribution",
+            dist,
+            "--dest-dir",
+        ])
+        .arg(&dest)
+        .args(["--", "contract-bundled", "execute", "--inputs"])
+        .arg(&r.inputs)
+        .arg("--output-prefix")
+        .arg(&r.out)
+        .args([
+            "--resolver",
+            RESOLVER,
+            "--",
+            "task-module",
+            "contract",
+            "task-name",
+            "add",
+        ])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        run(cmd)
+    };
+    let o = fast(&uri);
+    assert!(o.status.success(), "{o:?}");
+    assert!(dest.join("contract-bundled").is_file());
+    assert_eq!(r.report()["outputs"], json!({"o0": 3}));
+
+    let o = fast(&format!("{prefix}/fastmissing.tar.gz"));
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("task execution code was not found"),
+        "{o:?}"
+    );
+}
