@@ -57,6 +57,22 @@ pub fn fail_code(x: i64) -> Result<i64, UserError> {
     ))
 }
 
+/// Fails recoverably on the first attempt and succeeds on the next (Flyte retries it).
+#[task(retries = 2)]
+pub fn flaky(cx: &ExecutionContext, x: i64) -> Result<i64, RecoverableError> {
+    if cx.attempt() == 0 {
+        Err(RecoverableError::new("first attempts fail"))
+    } else {
+        Ok(x + cx.attempt() as i64 * 100)
+    }
+}
+
+/// Fails for good even with retries left: a non-recoverable error is not retried on Flyte.
+#[task(retries = 2)]
+pub fn broken(x: i64) -> Result<i64, std::io::Error> {
+    Err(std::io::Error::other(format!("broken for {x}")))
+}
+
 /// Panics: reported as a USER error, like an uncaught exception.
 #[task]
 pub fn panics(x: i64) -> i64 {

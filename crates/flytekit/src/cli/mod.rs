@@ -55,6 +55,8 @@ fn exit_code_value(code: ExitCode) -> i32 {
         0
     } else if code == ExitCode::from(2) {
         2
+    } else if code == ExitCode::from(130) {
+        130
     } else {
         1
     }

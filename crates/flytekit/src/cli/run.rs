@@ -49,6 +49,14 @@ pub struct RunArgs {
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run every task as Flyte would run its container: serialized, as a subprocess of
+    /// `<binary> execute`, through a blob store (the proof that the workflow runs on a cluster).
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Where the sandbox keeps inputs and outputs (a directory, or `s3://bucket/prefix` with the
+    /// usual storage configuration); default a temporary directory.
+    #[arg(long, value_name = "URI")]
+    pub sandbox_store: Option<String>,
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
@@ -216,10 +224,28 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         } else {
             ProgressMode::Auto
         },
+        sandbox: (args.sandbox || args.sandbox_store.is_some()).then(|| {
+            crate::engine::SandboxOptions::new(args.sandbox_store.clone().unwrap_or_else(|| {
+                std::env::temp_dir()
+                    .join("flytekit-rs")
+                    .join("sandbox")
+                    .display()
+                    .to_string()
+            }))
+        }),
         ..EngineOptions::default()
     };
     let engine = Engine::new(options);
-    match engine.run(&entity, inputs).await {
+    // Ctrl-C drops the run: in-process tasks stop at their next await, sandbox containers are
+    // killed (their processes are tied to the run), and the exit status is 130.
+    let result = tokio::select! {
+        r = engine.run(&entity, inputs) => r,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("interrupted; stopping the run");
+            return Ok(ExitCode::from(130));
+        }
+    };
+    match result {
         Ok(outputs) => {
             let json = outputs_to_json(&outputs);
             println!(
@@ -425,6 +451,13 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                 "quiet" | "q" => opts.quiet = true,
                 "no-cache" => opts.no_cache = true,
                 "overwrite-cache" => opts.overwrite_cache = true,
+                "sandbox" => opts.sandbox = true,
+                "sandbox-store" => {
+                    opts.sandbox = true;
+                    opts.sandbox_store = Some(next_value(&mut i).ok_or_else(|| {
+                        RunError::Option("--sandbox-store needs a path or URI".into())
+                    })?);
+                }
                 "concurrency" => {
                     let v = next_value(&mut i).unwrap_or_default();
                     opts.concurrency = Some(v.parse().map_err(|_| {

@@ -13,6 +13,7 @@
 
 mod cache;
 mod progress;
+pub mod sandbox;
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -35,6 +36,7 @@ use crate::workflow::{Entity, FailurePolicy, INPUT_NODE_ID, Workflow, WorkflowEr
 pub use cache::{CACHE_DIR_ENV, CacheError, LocalCache, cache_key, default_cache_dir};
 use progress::Progress;
 pub use progress::ProgressMode;
+pub use sandbox::SandboxOptions;
 
 /// How cached tasks use the local cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,6 +64,9 @@ pub struct EngineOptions {
     pub progress: ProgressMode,
     /// Where task outputs that are files go; default a new directory under the system temp dir.
     pub raw_output_prefix: Option<String>,
+    /// Run every task node through the container contract (`run --sandbox`) instead of
+    /// in-process.
+    pub sandbox: Option<SandboxOptions>,
 }
 
 impl Default for EngineOptions {
@@ -75,6 +80,7 @@ impl Default for EngineOptions {
             cache_dir: None,
             progress: ProgressMode::Off,
             raw_output_prefix: None,
+            sandbox: None,
         }
     }
 }
@@ -506,6 +512,45 @@ impl Engine {
         })
     }
 
+    /// Runs one attempt of a task: in-process through `Task::dispatch`, or in the sandbox through
+    /// the container contract. The flag says whether the failure may be retried: always in
+    /// process (as before), only for recoverable errors in the sandbox (as Propeller).
+    async fn attempt(
+        &self,
+        task: &Task,
+        inputs: &LiteralMap,
+        path: &str,
+        attempt: u32,
+    ) -> Result<LiteralMap, (Box<dyn std::error::Error + Send + Sync>, bool)> {
+        match &self.inner.options.sandbox {
+            None => {
+                let ctx = local_execution_context(&self.inner.cx);
+                task.dispatch(inputs, &ctx).await.map_err(|e| {
+                    (
+                        Box::new(e) as Box<dyn std::error::Error + Send + Sync>,
+                        true,
+                    )
+                })
+            }
+            Some(opts) => sandbox::run_attempt(
+                task,
+                inputs,
+                path,
+                attempt - 1,
+                opts,
+                self.inner.cx.storage(),
+            )
+            .await
+            .map_err(|e| {
+                let retryable = e.is_recoverable();
+                (
+                    Box::new(e) as Box<dyn std::error::Error + Send + Sync>,
+                    retryable,
+                )
+            }),
+        }
+    }
+
     /// Runs one task node: cache lookup, attempts with retries and timeout, cache store.
     async fn run_task_node(
         self,
@@ -558,38 +603,31 @@ impl Engine {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let ctx = local_execution_context(&self.inner.cx);
+            let run = self.attempt(&task, &inputs, &path, attempt);
             let result = match timeout {
-                Some(limit) => {
-                    match tokio::time::timeout(limit, task.dispatch(&inputs, &ctx)).await {
-                        Ok(r) => {
-                            r.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+                Some(limit) => match tokio::time::timeout(limit, run).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        if attempt <= retries {
+                            progress.retrying(
+                                &path,
+                                &name,
+                                attempt,
+                                &format!("timed out after {limit:?}"),
+                            );
+                            continue;
                         }
-                        Err(_) => {
-                            if attempt <= retries {
-                                progress.retrying(
-                                    &path,
-                                    &name,
-                                    attempt,
-                                    &format!("timed out after {limit:?}"),
-                                );
-                                continue;
-                            }
-                            let err = EngineError::Timeout {
-                                node: path.clone(),
-                                task: name.clone(),
-                                timeout: limit,
-                                attempts: attempt,
-                            };
-                            progress.failed(&path, &name, &err.to_string());
-                            return Err(err);
-                        }
+                        let err = EngineError::Timeout {
+                            node: path.clone(),
+                            task: name.clone(),
+                            timeout: limit,
+                            attempts: attempt,
+                        };
+                        progress.failed(&path, &name, &err.to_string());
+                        return Err(err);
                     }
-                }
-                None => task
-                    .dispatch(&inputs, &ctx)
-                    .await
-                    .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+                },
+                None => run.await,
             };
             match result {
                 Ok(outputs) => {
@@ -601,10 +639,13 @@ impl Engine {
                     progress.finished(&path, &name, false, started.elapsed());
                     return Ok(outputs);
                 }
-                Err(e) if attempt <= retries => {
+                Err((e, retryable)) if retryable && attempt <= retries => {
                     progress.retrying(&path, &name, attempt, &e.to_string());
+                    if self.inner.options.sandbox.is_some() {
+                        tokio::time::sleep(sandbox::RETRY_DELAY).await;
+                    }
                 }
-                Err(e) => {
+                Err((e, _)) => {
                     let err = EngineError::TaskFailed {
                         node: path.clone(),
                         task: name.clone(),

@@ -30,7 +30,10 @@ pub use error::{
 pub use pod::{PRIMARY_CONTAINER_DEFAULT_NAME, PodTemplate};
 pub use resources::{Quantity, ResourceSpec, Resources, validate_quantity};
 pub use secret::{MountRequirement, Secret};
-pub use template::{CommandFn, FastSerializationSettings, SerializationSettings, SerializeError};
+pub use template::{
+    CommandFn, FastSerializationSettings, SerializationSettings, SerializeError,
+    current_binary_name,
+};
 
 use crate::execution::ExecutionContext;
 use crate::image::ImageSpec;

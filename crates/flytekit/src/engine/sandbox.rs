@@ -1,0 +1,324 @@
+//! The sandbox: runs each task node the way FlytePropeller runs its container, on this machine.
+//!
+//! For every attempt the sandbox serializes the task's `TaskTemplate`, writes `inputs.pb` to a
+//! blob store (a local directory by default, `s3://...` when configured), renders Propeller's
+//! template variables in the container args (`{{.input}}`, `{{.outputPrefix}}`,
+//! `{{.rawOutputDataPrefix}}`, `{{.checkpointOutputPrefix}}`, `{{.prevCheckpointPrefix}}`;
+//! case-insensitive, spaces allowed), sets the `FLYTE_INTERNAL_*` environment plus the template's
+//! own, runs the args as a subprocess, and reads `outputs.pb` or `error.pb` back like Propeller:
+//! a recoverable error may be retried, a non-recoverable one fails the node at once.
+//!
+//! Nothing but the container contract is used, so a workflow that passes `run --sandbox` runs on
+//! a cluster with the same artifacts.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use flytekit_idl::Message;
+use flytekit_idl::core::{
+    ContainerError, ErrorDocument, LiteralMap, TaskTemplate, container_error, task_template,
+};
+use regex::Regex;
+
+use crate::storage::{Storage, join};
+use crate::task::{SerializationSettings, Task};
+
+/// Settings of sandbox runs.
+#[derive(Clone, Debug)]
+pub struct SandboxOptions {
+    /// The blob store prefix under which each attempt's files go (a local path or a URI).
+    pub store: String,
+    /// The binary whose `execute` runs the tasks (default: the current executable).
+    pub binary: String,
+    /// Identifies the run in paths and `FLYTE_INTERNAL_EXECUTION_ID`.
+    pub execution_name: String,
+}
+
+impl SandboxOptions {
+    /// Sandbox runs storing under `store`, running the current executable.
+    pub fn new(store: impl Into<String>) -> Self {
+        Self {
+            store: store.into(),
+            binary: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| crate::task::current_binary_name()),
+            execution_name: format!("sbx{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+        }
+    }
+}
+
+/// One failed sandbox attempt, as Propeller would see it.
+#[derive(Debug, thiserror::Error)]
+pub enum AttemptError {
+    /// The task wrote `error.pb`.
+    #[error("{origin} error {code} ({}): {message}", if *.recoverable { "recoverable" } else { "non-recoverable" })]
+    Task {
+        /// `USER:...` or `SYSTEM`.
+        code: String,
+        /// The message from `error.pb`.
+        message: String,
+        /// `USER` or `SYSTEM`.
+        origin: &'static str,
+        /// Whether Propeller would retry.
+        recoverable: bool,
+    },
+    /// The container exited without `outputs.pb` or `error.pb` (Propeller: recoverable SYSTEM).
+    #[error(
+        "the task container exited with {status} and wrote neither outputs.pb nor error.pb; its stderr ends with:\n{stderr}"
+    )]
+    NoResult {
+        /// The exit status.
+        status: String,
+        /// The end of its standard error.
+        stderr: String,
+    },
+    /// The sandbox could not prepare or start the attempt.
+    #[error("sandbox: {0}")]
+    Setup(String),
+}
+
+impl AttemptError {
+    /// Whether Propeller would retry this attempt.
+    pub fn is_recoverable(&self) -> bool {
+        match self {
+            AttemptError::Task { recoverable, .. } => *recoverable,
+            AttemptError::NoResult { .. } => true,
+            AttemptError::Setup(_) => false,
+        }
+    }
+
+    fn from_container_error(e: ContainerError) -> Self {
+        AttemptError::Task {
+            code: e.code,
+            message: e.message,
+            origin: match e.origin {
+                1 => "USER",
+                2 => "SYSTEM",
+                _ => "UNKNOWN",
+            },
+            recoverable: e.kind == container_error::Kind::Recoverable as i32,
+        }
+    }
+}
+
+/// The values Propeller substitutes into container args.
+#[derive(Clone, Debug, Default)]
+pub struct TemplateVars {
+    /// `{{.input}}`: the inputs file.
+    pub input: String,
+    /// `{{.inputPrefix}}`: its directory.
+    pub input_prefix: String,
+    /// `{{.outputPrefix}}`.
+    pub output_prefix: String,
+    /// `{{.rawOutputDataPrefix}}`.
+    pub raw_output_data_prefix: String,
+    /// `{{.checkpointOutputPrefix}}`.
+    pub checkpoint_output_prefix: String,
+    /// `{{.prevCheckpointPrefix}}`; empty renders as `""`, as Propeller does.
+    pub prev_checkpoint_prefix: String,
+}
+
+static VAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\{\{\s*[\.$]([a-z]+)\s*\}\}").expect("static regex"));
+
+/// Renders Propeller's template variables in one arg (flyteplugins' `template.Render`); unknown
+/// variables are left as they are.
+pub fn render(arg: &str, vars: &TemplateVars) -> String {
+    VAR.replace_all(arg, |c: &regex::Captures| {
+        let name = c[1].to_ascii_lowercase();
+        match name.as_str() {
+            "input" => vars.input.clone(),
+            "inputprefix" => vars.input_prefix.clone(),
+            "outputprefix" => vars.output_prefix.clone(),
+            "rawoutputdataprefix" => vars.raw_output_data_prefix.clone(),
+            "checkpointoutputprefix" => vars.checkpoint_output_prefix.clone(),
+            "prevcheckpointprefix" => {
+                if vars.prev_checkpoint_prefix.is_empty() {
+                    "\"\"".to_string()
+                } else {
+                    vars.prev_checkpoint_prefix.clone()
+                }
+            }
+            _ => c[0].to_string(),
+        }
+    })
+    .into_owned()
+}
+
+/// The container args and env of a serialized task (container or pod primary container).
+fn container_of(t: &TaskTemplate) -> Result<(Vec<String>, Vec<(String, String)>), AttemptError> {
+    match &t.target {
+        Some(task_template::Target::Container(c)) => Ok((
+            c.args.clone(),
+            c.env
+                .iter()
+                .map(|kv| (kv.key.clone(), kv.value.clone()))
+                .collect(),
+        )),
+        Some(task_template::Target::K8sPod(pod)) => {
+            let primary = t
+                .config
+                .get("primary_container_name")
+                .cloned()
+                .unwrap_or_else(|| crate::task::PRIMARY_CONTAINER_DEFAULT_NAME.to_string());
+            let spec = pod
+                .pod_spec
+                .as_ref()
+                .map(crate::type_engine::dataclass::struct_to_json)
+                .unwrap_or_default();
+            let c = spec["containers"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["name"] == primary.as_str()))
+                .ok_or_else(|| {
+                    AttemptError::Setup(format!("pod spec has no container '{primary}'"))
+                })?;
+            let strings = |v: &serde_json::Value| -> Vec<String> {
+                v.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let env = c["env"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|e| {
+                            Some((
+                                e["name"].as_str()?.to_string(),
+                                e["value"].as_str().unwrap_or("").to_string(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok((strings(&c["args"]), env))
+        }
+        _ => Err(AttemptError::Setup(
+            "the task template has no container".into(),
+        )),
+    }
+}
+
+/// Runs one attempt of `task` on `inputs` through the container contract.
+pub(crate) async fn run_attempt(
+    task: &Task,
+    inputs: &LiteralMap,
+    node: &str,
+    attempt: u32,
+    opts: &SandboxOptions,
+    storage: &Storage,
+) -> Result<LiteralMap, AttemptError> {
+    let settings = SerializationSettings::new("sandbox", "local", "sandbox")
+        .with_default_image("sandbox.local/flytekit-rs:sandbox")
+        .with_binary(opts.binary.clone());
+    let template = task
+        .template(&settings)
+        .map_err(|e| AttemptError::Setup(e.to_string()))?;
+    let (args, env) = container_of(&template)?;
+    let node_dir = node.replace('/', "-");
+    let base = join(&join(&opts.store, &opts.execution_name), &node_dir);
+    let dir = join(&base, &attempt.to_string());
+    let input = join(&dir, "inputs.pb");
+    storage
+        .put(&input, inputs.encode_to_vec())
+        .await
+        .map_err(|e| AttemptError::Setup(format!("cannot write the inputs: {e}")))?;
+    let vars = TemplateVars {
+        input: input.clone(),
+        input_prefix: dir.clone(),
+        output_prefix: join(&dir, "out"),
+        raw_output_data_prefix: join(&dir, "raw"),
+        checkpoint_output_prefix: join(&dir, "_flytecheckpoints"),
+        prev_checkpoint_prefix: if attempt > 0 {
+            join(
+                &join(&base, &(attempt - 1).to_string()),
+                "_flytecheckpoints",
+            )
+        } else {
+            String::new()
+        },
+    };
+    let argv: Vec<String> = args.iter().map(|a| render(a, &vars)).collect();
+    let Some((program, rest)) = argv.split_first() else {
+        return Err(AttemptError::Setup("the container has no args".into()));
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(rest)
+        .envs(env)
+        .env("FLYTE_INTERNAL_EXECUTION_PROJECT", "sandbox")
+        .env("FLYTE_INTERNAL_EXECUTION_DOMAIN", "local")
+        .env("FLYTE_INTERNAL_EXECUTION_ID", &opts.execution_name)
+        .env("FLYTE_INTERNAL_EXECUTION_WORKFLOW", node)
+        .env("FLYTE_INTERNAL_TASK_PROJECT", "sandbox")
+        .env("FLYTE_INTERNAL_TASK_DOMAIN", "local")
+        .env("FLYTE_INTERNAL_TASK_NAME", task.name())
+        .env("FLYTE_INTERNAL_TASK_VERSION", "sandbox")
+        .env("FLYTE_ATTEMPT_NUMBER", attempt.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        // A cancelled run (Ctrl-C, timeout) drops this future: the container goes with it.
+        .kill_on_drop(true);
+    let child = cmd
+        .spawn()
+        .map_err(|e| AttemptError::Setup(format!("cannot start {program}: {e}")))?;
+    let out = child
+        .wait_with_output()
+        .await
+        .map_err(|e| AttemptError::Setup(format!("waiting for {program}: {e}")))?;
+    let read = |name: &str| {
+        let uri = join(&vars.output_prefix, name);
+        async move {
+            match storage.exists(&uri).await {
+                Ok(true) => storage.get(&uri).await.map(Some),
+                Ok(false) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let setup = |e: crate::storage::StorageError| {
+        AttemptError::Setup(format!("cannot read the results: {e}"))
+    };
+    if let Some(bytes) = read("outputs.pb").await.map_err(setup)? {
+        return LiteralMap::decode(bytes.as_ref())
+            .map_err(|e| AttemptError::Setup(format!("outputs.pb is not a LiteralMap: {e}")));
+    }
+    if let Some(bytes) = read("error.pb").await.map_err(setup)? {
+        let doc = ErrorDocument::decode(bytes.as_ref())
+            .map_err(|e| AttemptError::Setup(format!("error.pb is not an ErrorDocument: {e}")))?;
+        return Err(AttemptError::from_container_error(
+            doc.error.unwrap_or_default(),
+        ));
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+    Err(AttemptError::NoResult {
+        status: out.status.to_string(),
+        stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+    })
+}
+
+/// How long the sandbox waits between retries of a recoverable failure.
+pub(crate) const RETRY_DELAY: Duration = Duration::from_millis(50);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_propeller() {
+        let vars = TemplateVars {
+            input: "/in/inputs.pb".into(),
+            output_prefix: "/out".into(),
+            ..Default::default()
+        };
+        assert_eq!(render("{{.input}}", &vars), "/in/inputs.pb");
+        assert_eq!(render("{{ .Input }}", &vars), "/in/inputs.pb");
+        assert_eq!(render("{{$outputPrefix}}/x", &vars), "/out/x");
+        assert_eq!(render("{{.prevCheckpointPrefix}}", &vars), "\"\"");
+        assert_eq!(render("{{.unknownThing}}", &vars), "{{.unknownThing}}");
+    }
+}

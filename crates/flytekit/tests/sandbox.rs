@@ -1,0 +1,130 @@
+//! `run --sandbox`: every task node runs as a subprocess under the container contract, through a
+//! blob store, and agrees with the in-process engine; retries follow Propeller (recoverable errors
+//! only).
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn run(example: &str, args: &[&str], envs: &[(&str, String)]) -> Output {
+    let cache = tempfile::tempdir().unwrap();
+    Command::new(flytekit_oracle::example_binary(example))
+        .arg("run")
+        .args(args)
+        .env("FLYTEKIT_CACHE_DIR", cache.path())
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("example runs")
+}
+
+fn json(o: &Output) -> Value {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("JSON outputs")
+}
+
+#[test]
+fn sandbox_and_in_process_agree_on_the_quickstart() {
+    let args = ["pi", "--samples", "5000", "--name", "Ada", "--no-cache"];
+    let local = json(&run("quickstart", &args, &[]));
+    let store = tempfile::tempdir().unwrap();
+    let mut sargs = args.to_vec();
+    sargs.extend(["--sandbox-store", store.path().to_str().unwrap()]);
+    let sandboxed = run("quickstart", &sargs, &[]);
+    assert_eq!(json(&sandboxed), local);
+    // Every task node left its container files in the store.
+    let mut inputs = 0;
+    let mut outputs = 0;
+    for e in walk(store.path()) {
+        match e.file_name().and_then(|n| n.to_str()) {
+            Some("inputs.pb") => inputs += 1,
+            Some("outputs.pb") => outputs += 1,
+            _ => {}
+        }
+    }
+    assert_eq!((inputs, outputs), (6, 6));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn recoverable_failures_are_retried_and_others_are_not() {
+    let o = run("contract", &["flaky", "--x", "5", "--sandbox"], &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(json(&o), serde_json::json!({"o0": 105}));
+    assert!(
+        stderr.contains("retry") && stderr.contains("USER:Recoverable"),
+        "{stderr}"
+    );
+
+    let o = run("contract", &["broken", "--x", "5", "--sandbox"], &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr.contains("broken for 5") && stderr.contains("non-recoverable"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("after 1 attempt"),
+        "a non-recoverable error was retried: {stderr}"
+    );
+
+    // In process, the same task gets the same outputs (the attempt number is local there too).
+    let o = run(
+        "contract",
+        &["add", "--a", "2", "--b", "3", "--sandbox"],
+        &[],
+    );
+    assert_eq!(json(&o), serde_json::json!({"o0": 5}));
+}
+
+#[test]
+fn sandbox_through_the_s3_store() {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run scripts/test, which starts the S3 test server and exports it")
+        })
+    };
+    let envs = [
+        ("FLYTE_AWS_ENDPOINT", var("FLYTEKIT_TEST_S3_ENDPOINT")),
+        (
+            "FLYTE_AWS_ACCESS_KEY_ID",
+            var("FLYTEKIT_TEST_S3_ACCESS_KEY_ID"),
+        ),
+        (
+            "FLYTE_AWS_SECRET_ACCESS_KEY",
+            var("FLYTEKIT_TEST_S3_SECRET_ACCESS_KEY"),
+        ),
+        ("AWS_REGION", var("FLYTEKIT_TEST_S3_REGION")),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+    ];
+    let store = format!("s3://{}/sandbox", var("FLYTEKIT_TEST_S3_BUCKET"));
+    let o = run(
+        "quickstart",
+        &[
+            "pi",
+            "--samples",
+            "2000",
+            "--no-cache",
+            "--sandbox-store",
+            &store,
+        ],
+        &envs,
+    );
+    let local = json(&run(
+        "quickstart",
+        &["pi", "--samples", "2000", "--no-cache"],
+        &[],
+    ));
+    assert_eq!(json(&o), local);
+}
