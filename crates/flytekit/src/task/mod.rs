@@ -444,9 +444,12 @@ impl TaskBuilder {
 
     /// Adds an environment variable.
     pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
-        let k = k.into();
-        self.config.environment.retain(|(x, _)| x != &k);
-        self.config.environment.push((k, v.into()));
+        let (k, v) = (k.into(), v.into());
+        // A repeated key keeps its first position, like a Python dict update.
+        match self.config.environment.iter_mut().find(|(x, _)| x == &k) {
+            Some(entry) => entry.1 = v,
+            None => self.config.environment.push((k, v)),
+        }
         self
     }
 
