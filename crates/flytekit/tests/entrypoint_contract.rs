@@ -580,3 +580,50 @@ fn fast_execute_runs_the_bundled_binary_from_s3() {
         "{o:?}"
     );
 }
+
+/// `deck.html` renders in a real browser: headless Chromium (installed by `scripts/test`) loads
+/// it, runs its script, and the DOM holds every deck; a screenshot is produced.
+#[test]
+fn deck_renders_in_headless_chromium() {
+    let chromium = std::env::var("FLYTEKIT_TEST_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let r = Run::new(json!({"x": 4}));
+    assert!(run(r.task("with_deck")).status.success());
+    let deck = r.out.join("deck.html");
+    let url = format!("file://{}", deck.display());
+    let browse = |extra: &[&str]| {
+        Command::new(&chromium)
+            .args(["--headless", "--no-sandbox", "--disable-gpu"])
+            .arg(format!("--user-data-dir={}", r.dir.path().join("chromium-profile").display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run {chromium} ({e}): run scripts/test, which installs it, or set FLYTEKIT_TEST_CHROMIUM")
+            })
+    };
+    let dom = browse(&["--dump-dom"]);
+    assert!(dom.status.success(), "{dom:?}");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(
+        dom.matches("<li onclick=\"handleLinkClick(this)\"").count(),
+        5,
+        "{dom}"
+    );
+    assert!(
+        dom.contains("<h1>Squares</h1>") && dom.contains("<strong>16</strong>"),
+        "{dom}"
+    );
+    assert!(dom.contains("function handleLinkClick"), "{dom}");
+    let png = r.dir.path().join("deck.png");
+    let shot = browse(&[
+        &format!("--screenshot={}", png.display()),
+        "--window-size=800,600",
+    ]);
+    assert!(shot.status.success(), "{shot:?}");
+    let bytes = std::fs::read(&png).expect("screenshot written");
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 2000,
+        "{} bytes",
+        bytes.len()
+    );
+}
