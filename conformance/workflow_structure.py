@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Dict, List, Tuple
 
 from flytekit import LaunchPlan, WorkflowFailurePolicy, task, workflow
+from flytekit.types.file import FlyteFile
 from flytekit.configuration import ImageConfig, SerializationSettings
 from flytekit.models import launch_plan as lp_models
 from flytekit.models.core import workflow as wf_models
@@ -58,11 +59,17 @@ def report(name: str, estimate: Estimate) -> str:
     return ""
 
 
+@task(enable_deck=True)
+def save_report(report: str) -> FlyteFile:
+    return FlyteFile("report.md")
+
+
 @workflow
-def pi(samples: int = 100000, name: str = "world") -> Tuple[Estimate, str]:
+def pi(samples: int = 100000, name: str = "world") -> Tuple[Estimate, str, FlyteFile]:
     hits = [sample(seed=s, samples=samples) for s in range(4)]
     est = estimate(hits=hits, samples_per_shard=samples)
-    return est, report(name=name, estimate=est)
+    text = report(name=name, estimate=est)
+    return est, text, save_report(report=text)
 
 
 # --- Shapes (crates/flytekit/tests/workflow_oracle.rs) -------------------------------------

@@ -24,8 +24,13 @@ async fn quickstart_pi_estimates_pi() {
     assert!(report.starts_with("Hello Ada: π ≈ 3.1"), "{report}");
 
     // The same estimate through the generated async function (default engine).
-    let (again, _) = quickstart::pi(50_000, "Ada".into()).await.expect("runs");
+    let (again, _, report_file) = quickstart::pi(50_000, "Ada".into()).await.expect("runs");
     assert_eq!(again, est, "sampling is deterministic");
+    let text = std::fs::read_to_string(report_file.path()).expect("the report file is local");
+    assert!(
+        text.starts_with("# π report") && text.contains("Hello Ada"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //!
 //! `pi` estimates π by Monte Carlo sampling: four `sample` nodes run in parallel (a fan-out; each is
 //! cached, so a second run with the same inputs is instant), `estimate` gathers their hit counts
-//! through a collection binding into an `Estimate` struct, and `report` writes a Markdown report
-//! file. Run it with
+//! through a collection binding into an `Estimate` struct, `report` phrases the result, and
+//! `save_report` writes it to a Markdown file (a blob output) with a deck. Run it with
 //!
 //! ```text
 //! cargo run --release --example quickstart -- run pi --samples 200000 --name Ada
@@ -76,10 +76,21 @@ pub fn report(name: String, estimate: Estimate) -> String {
     )
 }
 
-/// Estimates π with four parallel, cached sampling shards.
+/// Writes the report to a Markdown file (a blob output) and shows it as a deck.
+#[task(enable_deck = true)]
+pub fn save_report(cx: &ExecutionContext, report: String) -> Result<FlyteFile, std::io::Error> {
+    let markdown = format!("# π report\n\n{report}\n");
+    cx.add_deck(Deck::markdown("Report", &markdown));
+    let path = cx.working_dir().join("report.md");
+    std::fs::write(&path, markdown)?;
+    Ok(FlyteFile::new(path))
+}
+
+/// Estimates π with four parallel, cached sampling shards, and saves a report file.
 #[workflow(defaults(samples = 100_000, name = "world"))]
-pub fn pi(samples: i64, name: String) -> (Estimate, String) {
+pub fn pi(samples: i64, name: String) -> (Estimate, String, FlyteFile) {
     let hits: Vec<_> = (0..4i64).map(|seed| sample(seed, samples)).collect();
     let est = estimate(hits, samples);
-    (est, report(name, est))
+    let text = report(name, est);
+    (est, text, save_report(text))
 }
