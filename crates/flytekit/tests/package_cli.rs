@@ -9,6 +9,8 @@ const READ: &str = r#"
 import json, sys, tarfile
 from flyteidl.admin import task_pb2, workflow_pb2, launch_plan_pb2
 from flytekit.models.task import TaskTemplate
+from flytekit.models.admin.workflow import WorkflowSpec
+from flytekit.models.launch_plan import LaunchPlan
 report = {"entries": [], "tasks": {}}
 with tarfile.open(sys.argv[1]) as tar:
     for m in tar.getmembers():
@@ -19,9 +21,13 @@ with tarfile.open(sys.argv[1]) as tar:
             t = TaskTemplate.from_flyte_idl(spec.template)
             report["tasks"][t.id.name] = {"args": list(t.container.args), "image": t.container.image, "version": t.id.version}
         elif m.name.endswith("_2.pb"):
-            workflow_pb2.WorkflowSpec().ParseFromString(data)
+            pb = workflow_pb2.WorkflowSpec(); pb.ParseFromString(data)
+            wf = WorkflowSpec.from_flyte_idl(pb)
+            report.setdefault("workflows", {})[wf.template.id.name] = len(wf.template.nodes)
         elif m.name.endswith("_3.pb"):
-            launch_plan_pb2.LaunchPlan().ParseFromString(data)
+            pb = launch_plan_pb2.LaunchPlan(); pb.ParseFromString(data)
+            lp = LaunchPlan.from_flyte_idl(pb)
+            report.setdefault("launch_plans", {})[lp.id.name] = sorted(lp.spec.default_inputs.parameters)
 print(json.dumps(report))
 "#;
 
@@ -61,6 +67,11 @@ fn package_has_pyflyte_layout() {
         entries
             .iter()
             .any(|e| e.ends_with("quickstart.workflows.pi_3.pb"))
+    );
+    assert_eq!(r["workflows"]["quickstart.workflows.pi"], 7);
+    assert_eq!(
+        r["launch_plans"]["quickstart.workflows.pi"],
+        serde_json::json!(["name", "samples"])
     );
     let sample = &r["tasks"]["quickstart.workflows.sample"];
     assert_eq!(sample["image"], "ghcr.io/acme/app:v1");
