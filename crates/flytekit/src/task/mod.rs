@@ -769,3 +769,74 @@ pub fn registered() -> Vec<Task> {
     all.sort_by(|a, b| a.name().cmp(b.name()));
     all
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literal(v: i64) -> flytekit_idl::core::Literal {
+        use flytekit_idl::core::{Primitive, Scalar, literal, primitive, scalar};
+        flytekit_idl::core::Literal {
+            value: Some(literal::Value::Scalar(Box::new(Scalar {
+                value: Some(scalar::Value::Primitive(Primitive {
+                    value: Some(primitive::Value::Integer(v)),
+                })),
+            }))),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn hooks_run_around_the_body_and_their_errors_are_system_errors() {
+        let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen2 = seen.clone();
+        let task = Task::builder("t.hooked")
+            .output::<i64>("o0", "")
+            .pre_execute(move |_| {
+                seen2.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+            .post_execute(|_, mut out| {
+                out.literals.insert("o0".into(), literal(2));
+                Ok(out)
+            })
+            .body(|_, _| async {
+                let mut m = LiteralMap::default();
+                m.literals.insert("o0".into(), literal(1));
+                Ok(m)
+            })
+            .build()
+            .unwrap();
+        let cx = ExecutionContext::local(&ConversionContext::in_memory());
+        let out = task.dispatch(&LiteralMap::default(), &cx).await.unwrap();
+        assert!(seen.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(out.literals["o0"], literal(2));
+
+        let failing = Task::builder("t.post_fails")
+            .post_execute(|_, _| Err("post failed".into()))
+            .body(|_, _| async { Ok(LiteralMap::default()) })
+            .build()
+            .unwrap();
+        let err = failing
+            .dispatch(&LiteralMap::default(), &cx)
+            .await
+            .unwrap_err();
+        let ce = err.to_container_error();
+        assert_eq!((ce.code.as_str(), ce.kind, ce.origin), ("SYSTEM", 1, 2));
+    }
+
+    #[tokio::test]
+    async fn panics_in_async_bodies_are_user_errors() {
+        let task = Task::builder("t.panics")
+            .body(|_, _| async { panic!("kaboom") })
+            .build()
+            .unwrap();
+        let cx = ExecutionContext::local(&ConversionContext::in_memory());
+        let err = task
+            .dispatch(&LiteralMap::default(), &cx)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("kaboom"), "{err}");
+        assert_eq!(err.to_container_error().origin, 1);
+    }
+}
