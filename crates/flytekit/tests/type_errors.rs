@@ -260,13 +260,13 @@ async fn malformed_literals_are_errors() {
         &["memory://nowhere/f", "not found"],
     );
     let offloaded = Literal {
-        value: Some(literal::Value::OffloadedMetadata(
+        value: Some(literal::Value::OffloadedMetadata(Box::new(
             LiteralOffloadedMetadata {
                 uri: "s3://b/off".into(),
                 size_bytes: 1,
                 inferred_type: None,
             },
-        )),
+        ))),
         ..Default::default()
     };
     assert_contains(

@@ -184,9 +184,10 @@ pub mod literal {
         #[prost(message, tag = "3")]
         Map(super::LiteralMap),
         /// Set instead of the value when the literal was too large and was written to blob storage;
-        /// points to it.
+        /// points to it. Boxed: it is rare and large, and every `Literal` pays for the largest
+        /// variant (a 1M-element list of integers allocates a million `Literal`s).
         #[prost(message, tag = "8")]
-        OffloadedMetadata(super::LiteralOffloadedMetadata),
+        OffloadedMetadata(Box<super::LiteralOffloadedMetadata>),
     }
 }
 
@@ -386,13 +387,13 @@ mod tests {
     #[test]
     fn offloaded_metadata_is_field_8() {
         let lit = Literal {
-            value: Some(literal::Value::OffloadedMetadata(
+            value: Some(literal::Value::OffloadedMetadata(Box::new(
                 LiteralOffloadedMetadata {
                     uri: "s3://bucket/key".to_owned(),
                     size_bytes: 42,
                     inferred_type: None,
                 },
-            )),
+            ))),
             ..Default::default()
         };
         // Field 8, wire type 2 (length-delimited).

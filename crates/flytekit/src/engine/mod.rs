@@ -855,7 +855,7 @@ fn resolve(
             })?
         }
         Some(binding_data::Value::OffloadedMetadata(o)) => Literal {
-            value: Some(literal::Value::OffloadedMetadata(o.clone())),
+            value: Some(literal::Value::OffloadedMetadata(Box::new(o.clone()))),
             ..Default::default()
         },
         None => return Err("empty binding".to_string()),

@@ -150,7 +150,7 @@ pub(crate) fn literal_to_binding(lit: &Literal) -> BindingData {
                 .collect(),
         })),
         Some(literal::Value::OffloadedMetadata(o)) => {
-            Some(binding_data::Value::OffloadedMetadata(o.clone()))
+            Some(binding_data::Value::OffloadedMetadata((**o).clone()))
         }
         None => None,
     };
