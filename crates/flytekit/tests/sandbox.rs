@@ -147,3 +147,61 @@ fn sandbox_through_the_s3_store() {
         "the report lives in the store: {report}"
     );
 }
+
+/// Ctrl-C stops a sandbox run: the CLI exits with 130 and no task container outlives it.
+#[test]
+fn ctrl_c_kills_the_task_containers() {
+    let store = tempfile::tempdir().unwrap();
+    let store_str = store.path().to_str().unwrap().to_string();
+    let cache = tempfile::tempdir().unwrap();
+    let mut child = Command::new(flytekit_oracle::example_binary("quickstart"))
+        .args([
+            "run",
+            "pi",
+            "--samples",
+            "2000000000",
+            "--no-cache",
+            "--sandbox-store",
+            &store_str,
+        ])
+        .env("FLYTEKIT_CACHE_DIR", cache.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("quickstart starts");
+    // Processes whose command line mentions this run's store: the task containers.
+    let containers = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .filter(|c| {
+                let c = String::from_utf8_lossy(c);
+                c.contains(&store_str) && c.contains("execute")
+            })
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while containers() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no task container started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = child.wait().expect("quickstart exits");
+    assert_eq!(exit.code(), Some(130));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while containers() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "task containers outlived the run"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
