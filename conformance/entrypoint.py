@@ -27,6 +27,28 @@ def write_inputs(path, values):
         f.write(LiteralMap(lits).to_flyte_idl().SerializeToString())
 
 
+def write_offloaded_inputs(path, values):
+    """Like write_inputs, but every input is offloaded to `<path>.<name>.pb` as Propeller does."""
+    from flyteidl.core import literals_pb2 as lpb
+
+    ctx = FlyteContextManager.current_context()
+    lits = {}
+    for k, v in values.items():
+        t = type(v)
+        lt = TypeEngine.to_literal_type(t)
+        lit = TypeEngine.to_literal(ctx, v, t, lt)
+        blob = f"{path}.{k}.pb"
+        data = lit.to_flyte_idl().SerializeToString()
+        with open(blob, "wb") as f:
+            f.write(data)
+        pointer = lpb.Literal(
+            offloaded_metadata=lpb.LiteralOffloadedMetadata(uri=blob, size_bytes=len(data), inferred_type=lt.to_flyte_idl())
+        )
+        lits[k] = pointer
+    with open(path, "wb") as f:
+        f.write(lpb.LiteralMap(literals=lits).SerializeToString())
+
+
 def read(directory):
     ctx = FlyteContextManager.current_context()
     report = {"files": sorted(os.listdir(directory)) if os.path.isdir(directory) else []}
@@ -38,7 +60,11 @@ def read(directory):
         lm = LiteralMap.from_flyte_idl(pb)
         values = {}
         for k, lit in lm.literals.items():
-            lt = lit_type(lit)
+            if lit.offloaded_metadata is not None:
+                report.setdefault("offloaded", {})[k] = lit.offloaded_metadata.uri
+                lt = lit.offloaded_metadata.inferred_type
+            else:
+                lt = lit_type(lit)
             py_type = TypeEngine.guess_python_type(lt)
             values[k] = TypeEngine.to_python_value(ctx, lit, py_type)
         report["outputs"] = values
@@ -83,6 +109,8 @@ def lit_type(lit):
 if __name__ == "__main__":
     if sys.argv[1] == "write-inputs":
         write_inputs(sys.argv[2], json.loads(sys.argv[3]))
+    elif sys.argv[1] == "write-offloaded-inputs":
+        write_offloaded_inputs(sys.argv[2], json.loads(sys.argv[3]))
     elif sys.argv[1] == "read":
         read(sys.argv[2])
     else:

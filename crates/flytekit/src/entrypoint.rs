@@ -272,7 +272,23 @@ async fn run(
     if task.config().enable_deck && task.config().deck_fields.contains(&DeckField::Input) {
         cx.add_deck(Deck::literal_map("Input", &inputs));
     }
-    task.dispatch(&inputs, cx).await.map(Some)
+    let mut inputs = inputs;
+    crate::offload::resolve_inputs(cx.storage(), &mut inputs)
+        .await
+        .map_err(|e| TaskError::System(format!("cannot load an offloaded input: {e}")))?;
+    let mut outputs = task.dispatch(&inputs, cx).await?;
+    if let Some(limits) = crate::offload::Limits::from_env() {
+        crate::offload::offload_outputs(
+            cx.storage(),
+            &args.output_prefix,
+            &mut outputs,
+            task.interface(),
+            limits,
+        )
+        .await
+        .map_err(|e| TaskError::System(e.to_string()))?;
+    }
+    Ok(Some(outputs))
 }
 
 async fn write_error(

@@ -14,6 +14,7 @@ pub mod entrypoint;
 pub mod execution;
 pub mod fast;
 pub mod image;
+pub mod offload;
 pub mod resolver;
 pub mod secrets;
 pub mod storage;

@@ -627,3 +627,40 @@ fn deck_renders_in_headless_chromium() {
         bytes.len()
     );
 }
+
+/// Literal offloading both ways: flytekit-offloaded inputs are read through their pointers, and
+/// with Propeller's `_F_L_MIN_SIZE_MB` set, outputs are offloaded beside `outputs.pb` in a form
+/// flytekit reads back; a literal over `_F_L_MAX_SIZE_MB` is an error.
+#[test]
+fn offloaded_literals() {
+    let r = Run::new(json!({}));
+    flytekit_oracle::run_script(
+        "entrypoint.py",
+        &[
+            "write-offloaded-inputs",
+            r.inputs.to_str().unwrap(),
+            &json!({"a": 20, "b": 22}).to_string(),
+        ],
+        b"",
+    );
+    let mut cmd = r.task("add");
+    cmd.env("_F_L_MIN_SIZE_MB", "0");
+    assert!(run(cmd).status.success());
+    let rep = r.report();
+    assert_eq!(rep["outputs"], json!({"o0": 42}));
+    let uri = rep["offloaded"]["o0"].as_str().expect("o0 was offloaded");
+    assert!(uri.ends_with("o0_offloaded_metadata.pb"), "{uri}");
+
+    let r = Run::new(json!({"a": 1, "b": 2}));
+    let mut cmd = r.task("add");
+    cmd.env("_F_L_MIN_SIZE_MB", "0")
+        .env("_F_L_MAX_SIZE_MB", "0");
+    run(cmd);
+    assert_error(
+        &r.report(),
+        "SYSTEM",
+        "RECOVERABLE",
+        "SYSTEM",
+        "too large to be offloaded",
+    );
+}
