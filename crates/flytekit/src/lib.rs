@@ -7,6 +7,7 @@
 //! Start with [`prelude`]. `ARCHITECTURE.md` at the repository root maps the crates and modules.
 
 pub mod blob;
+pub mod bundle;
 pub mod cli;
 pub mod deck;
 pub mod engine;
@@ -14,6 +15,7 @@ pub mod entrypoint;
 pub mod execution;
 pub mod fast;
 pub mod image;
+pub mod instance;
 pub mod offload;
 pub mod resolver;
 pub mod secrets;
@@ -30,6 +32,7 @@ pub use fast::FastBundle;
 pub use flytekit_idl as idl;
 pub use flytekit_macros::{task, workflow};
 pub use image::{Image, ImageBuildEngine, ImageConfig, ImageSpec};
+pub use instance::InstanceTask;
 pub use inventory;
 pub use resolver::TaskResolver;
 pub use task::{RecoverableError, SerializationSettings, Task, TaskBuilder, TaskError, UserError};
