@@ -6,6 +6,8 @@
 //!
 //! Start with [`prelude`]. `ARCHITECTURE.md` at the repository root maps the crates and modules.
 
+#![warn(missing_docs)]
+
 pub mod blob;
 pub mod bundle;
 pub mod cli;
