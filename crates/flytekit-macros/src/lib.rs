@@ -6,6 +6,8 @@
 use proc_macro::TokenStream;
 
 mod derive;
+mod dynamic;
+mod map;
 mod node;
 mod task;
 mod workflow;
@@ -31,6 +33,15 @@ pub fn task(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
     workflow::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Turns a Rust function whose body builds a workflow from its (real) inputs into a dynamic Flyte
+/// task. Takes the options of `task`. See `flytekit::dynamic`.
+#[proc_macro_attribute]
+pub fn dynamic(args: TokenStream, item: TokenStream) -> TokenStream {
+    dynamic::expand(args.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -26,9 +26,9 @@ use crate::workflow::{ident_str, is_unit, strip_parens};
 
 /// Options of `#[task(...)]`, each turned into one builder call.
 #[derive(Default)]
-struct Args {
-    calls: Vec<TokenStream>,
-    name: Option<syn::LitStr>,
+pub(crate) struct Args {
+    pub(crate) calls: Vec<TokenStream>,
+    pub(crate) name: Option<syn::LitStr>,
     has_requests_or_limits: Option<Span>,
     has_resources: Option<Span>,
 }
@@ -156,7 +156,7 @@ fn pairs(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Vec<(String, syn::Exp
 }
 
 impl Args {
-    fn parse(args: TokenStream) -> syn::Result<Self> {
+    pub(crate) fn parse(args: TokenStream) -> syn::Result<Self> {
         let mut out = Args::default();
         if args.is_empty() {
             return Ok(out);
@@ -388,7 +388,7 @@ impl Args {
 }
 
 /// The doc comment lines of an item.
-fn doc_lines(attrs: &[syn::Attribute]) -> Vec<String> {
+pub(crate) fn doc_lines(attrs: &[syn::Attribute]) -> Vec<String> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("doc"))
@@ -408,7 +408,7 @@ fn doc_lines(attrs: &[syn::Attribute]) -> Vec<String> {
 
 /// A parameter's description from doc lines such as ``* `a` - the first number`` or
 /// `- a: the first number`.
-fn param_doc(lines: &[String], name: &str) -> String {
+pub(crate) fn param_doc(lines: &[String], name: &str) -> String {
     for l in lines {
         let t = l.trim_start();
         let Some(rest) = t.strip_prefix(['*', '-']) else {
@@ -429,7 +429,7 @@ fn param_doc(lines: &[String], name: &str) -> String {
 }
 
 /// Whether `ty` is `&ExecutionContext` (any path ending in `ExecutionContext`).
-fn is_context(ty: &syn::Type) -> bool {
+pub(crate) fn is_context(ty: &syn::Type) -> bool {
     match ty {
         syn::Type::Reference(r) => match &*r.elem {
             syn::Type::Path(p) => p
@@ -600,6 +600,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let docs = docs.trim();
     let calls = &args.calls;
     let node = node_fn(vis, &inputs, &output, quote! { task() });
+    let map_modules = crate::map::map_modules(&fn_str, &inputs, &outs);
     let mod_doc = format!(
         "The Flyte task of [`{fn_str}`](fn@{fn_name}): `task()` builds it once, `node(...)` calls it \
          from a workflow."
@@ -645,6 +646,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             }
 
             #node
+
+            #map_modules
         }
 
         ::flytekit::inventory::submit! {

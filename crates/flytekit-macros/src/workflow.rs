@@ -339,8 +339,8 @@ pub(crate) fn is_unit(t: &syn::Type) -> bool {
 }
 
 /// Rewrites entity calls in a workflow body: `f(a, b)` becomes `f::node(&wf, a, b)`.
-struct Rewriter {
-    wf: syn::Ident,
+pub(crate) struct Rewriter {
+    pub(crate) wf: syn::Ident,
 }
 
 impl Rewriter {

@@ -1,5 +1,6 @@
-//! The in-container entrypoint: `<binary> execute ...` and `<binary> fast-execute ...`, under the
-//! exact contract of `pyflyte-execute` / `pyflyte-fast-execute` (contract §6): the same flags,
+//! The in-container entrypoint: `<binary> execute ...`, `<binary> map-execute ...` and
+//! `<binary> fast-execute ...`, under the exact contract of `pyflyte-execute` /
+//! `pyflyte-map-execute` / `pyflyte-fast-execute` (contract §6): the same flags,
 //! placeholder normalization, environment, `outputs.pb` / `error.pb` / `deck.html`, error kinds and
 //! origins, and exit codes.
 
@@ -76,6 +77,32 @@ pub struct FastExecuteArgs {
     pub task_execute_cmd: Vec<String>,
 }
 
+/// Arguments of `map-execute` (those of `pyflyte-map-execute`): `execute`'s, with the element
+/// chosen by `BATCH_JOB_ARRAY_INDEX_OFFSET` plus the variable named by
+/// `BATCH_JOB_ARRAY_INDEX_VAR_NAME` (Propeller sets `FLYTE_K8S_ARRAY_INDEX`).
+#[derive(Debug, Clone, clap::Args)]
+#[command(about = "Run one element of a map task inside its container (see `pyflyte-map-execute`)")]
+pub struct MapExecuteArgs {
+    /// The arguments shared with `execute`.
+    #[command(flatten)]
+    pub execute: ExecuteArgs,
+    /// Accepted for compatibility with `pyflyte-map-execute`; unused (Propeller schedules the
+    /// elements).
+    #[arg(long)]
+    pub max_concurrency: Option<i64>,
+}
+
+/// What a successful run writes.
+enum Written {
+    /// `outputs.pb`.
+    Outputs(LiteralMap),
+    /// `futures.pb` (a dynamic task's graph).
+    Futures(flytekit_idl::core::DynamicJobSpec),
+}
+
+/// The futures file name (a dynamic task's `DynamicJobSpec`).
+pub const FUTURES_FILE: &str = "futures.pb";
+
 /// The first of several environment variables that is set, or `""`.
 fn env_one_of(names: &[&str]) -> String {
     names
@@ -106,7 +133,20 @@ fn normalize(args: &mut ExecuteArgs) {
 
 /// Runs `execute`. Failures of the task are reported in `error.pb` and exit 0 (exit 1 with
 /// `FLYTE_FAIL_ON_ERROR`); only a failure to write the result files exits non-zero otherwise.
-pub async fn execute(mut args: ExecuteArgs) -> ExitCode {
+pub async fn execute(args: ExecuteArgs) -> ExitCode {
+    run_entrypoint(args, false).await
+}
+
+/// Runs `map-execute`: loads the map task through `--resolver` (the map resolver), computes the
+/// element index, runs the inner task on element `index` of every mapped input (bound inputs
+/// whole) and writes that element's outputs — the inner task's interface — to `--output-prefix`.
+/// Errors follow `execute`'s table; a mapped input that is not a list is a non-recoverable SYSTEM
+/// error, as in flytekit.
+pub async fn map_execute(args: MapExecuteArgs) -> ExitCode {
+    run_entrypoint(args.execute, true).await
+}
+
+async fn run_entrypoint(mut args: ExecuteArgs, is_map: bool) -> ExitCode {
     normalize(&mut args);
     let storage = match Storage::try_new() {
         Ok(s) => s,
@@ -167,7 +207,7 @@ pub async fn execute(mut args: ExecuteArgs) -> ExitCode {
     cx.record_phase("Load task");
 
     let mut loaded: Option<Task> = None;
-    let result = run(&args, &cx, &mut loaded).await;
+    let result = run(&args, &cx, &mut loaded, is_map).await;
     if args.test {
         return match result {
             Err(e) => {
@@ -180,7 +220,7 @@ pub async fn execute(mut args: ExecuteArgs) -> ExitCode {
     let mut failed = false;
     let mut write_failed = false;
     let outputs_for_deck = match &result {
-        Ok(Some(o)) => Some(o.clone()),
+        Ok(Some(Written::Outputs(o))) => Some(o.clone()),
         _ => None,
     };
     match result {
@@ -188,11 +228,15 @@ pub async fn execute(mut args: ExecuteArgs) -> ExitCode {
             tracing::info!("the task asked to ignore its outputs; writing nothing");
             return ExitCode::SUCCESS;
         }
-        Ok(Some(outputs)) => {
-            let uri = join(&args.output_prefix, OUTPUTS_FILE);
-            if let Err(e) = storage.put(&uri, outputs.encode_to_vec()).await {
-                eprintln!("error: cannot write the outputs: {e}");
-                let err = TaskError::System(format!("cannot write the outputs: {e}"));
+        Ok(Some(written)) => {
+            let (file, bytes) = match written {
+                Written::Outputs(o) => (OUTPUTS_FILE, o.encode_to_vec()),
+                Written::Futures(f) => (FUTURES_FILE, f.encode_to_vec()),
+            };
+            let uri = join(&args.output_prefix, file);
+            if let Err(e) = storage.put(&uri, bytes).await {
+                eprintln!("error: cannot write {file}: {e}");
+                let err = TaskError::System(format!("cannot write {file}: {e}"));
                 failed = true;
                 write_failed = true;
                 let _ =
@@ -235,7 +279,8 @@ async fn run(
     args: &ExecuteArgs,
     cx: &ExecutionContext,
     loaded: &mut Option<Task>,
-) -> Result<Option<LiteralMap>, TaskError> {
+    is_map: bool,
+) -> Result<Option<Written>, TaskError> {
     let Some(resolver) = args.resolver.as_deref() else {
         return Err(TaskError::Load(
             "--resolver is required (e.g. --resolver flytekit.resolver.default -- task-module <m> task-name <t>)".into(),
@@ -249,6 +294,13 @@ async fn run(
     let task = crate::resolver::load_task(resolver, &args.resolver_args)
         .await
         .map_err(|e| TaskError::Load(e.to_string()))?;
+    if is_map && task.map_spec().is_none() {
+        return Err(TaskError::Load(format!(
+            "map-execute loaded {}, which is not a map task; use --resolver {}",
+            task.name(),
+            crate::map_task::MAP_RESOLVER_LOCATION
+        )));
+    }
     *loaded = Some(task.clone());
     if args.test {
         println!("loaded task {}", task.name());
@@ -276,19 +328,45 @@ async fn run(
     crate::offload::resolve_inputs(cx.storage(), &mut inputs)
         .await
         .map_err(|e| TaskError::System(format!("cannot load an offloaded input: {e}")))?;
-    let mut outputs = task.dispatch(&inputs, cx).await?;
+    let (mut outputs, interface) = match (task.map_spec(), task.dynamic_spec()) {
+        (Some(map), _) if is_map => {
+            let index = crate::map_task::array_job_index(|k| std::env::var(k).ok())
+                .map_err(|e| TaskError::System(format!("cannot compute the element index: {e}")))?;
+            let element = crate::map_task::element_inputs(map, &inputs, index)?;
+            let inner = map.inner();
+            (
+                inner.dispatch(&element, cx).await?,
+                inner.interface().clone(),
+            )
+        }
+        (_, Some(dynamic)) => {
+            let settings = crate::dynamic::runtime_settings(
+                |k| std::env::var(k).ok(),
+                args.dynamic_addl_distro.as_deref(),
+                args.dynamic_dest_dir.as_deref(),
+            )
+            .map_err(TaskError::System)?;
+            match crate::dynamic::expand_in_container(dynamic, cx, inputs, &settings).await? {
+                crate::dynamic::DynamicOutcome::Futures(spec) => {
+                    return Ok(Some(Written::Futures(spec)));
+                }
+                crate::dynamic::DynamicOutcome::Outputs(o) => (o, task.interface().clone()),
+            }
+        }
+        _ => (task.dispatch(&inputs, cx).await?, task.interface().clone()),
+    };
     if let Some(limits) = crate::offload::Limits::from_env() {
         crate::offload::offload_outputs(
             cx.storage(),
             &args.output_prefix,
             &mut outputs,
-            task.interface(),
+            &interface,
             limits,
         )
         .await
         .map_err(|e| TaskError::System(e.to_string()))?;
     }
-    Ok(Some(outputs))
+    Ok(Some(Written::Outputs(outputs)))
 }
 
 async fn write_error(

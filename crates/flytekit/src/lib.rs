@@ -12,12 +12,14 @@ pub mod blob;
 pub mod bundle;
 pub mod cli;
 pub mod deck;
+pub mod dynamic;
 pub mod engine;
 pub mod entrypoint;
 pub mod execution;
 pub mod fast;
 pub mod image;
 pub mod instance;
+pub mod map_task;
 pub mod offload;
 pub mod resolver;
 pub mod secrets;
@@ -32,10 +34,11 @@ pub use deck::Deck;
 pub use execution::ExecutionContext;
 pub use fast::FastBundle;
 pub use flytekit_idl as idl;
-pub use flytekit_macros::{task, workflow};
+pub use flytekit_macros::{dynamic, task, workflow};
 pub use image::{Image, ImageBuildEngine, ImageConfig, ImageSpec};
 pub use instance::InstanceTask;
 pub use inventory;
+pub use map_task::{Bound, MapOptions, MapTask, map_task};
 pub use resolver::TaskResolver;
 pub use task::{RecoverableError, SerializationSettings, Task, TaskBuilder, TaskError, UserError};
 pub use workflow::{Promise, Workflow};
@@ -45,6 +48,7 @@ pub mod prelude {
     pub use crate::blob::{FlyteDirectory, FlyteFile};
     pub use crate::deck::Deck;
     pub use crate::execution::ExecutionContext;
+    pub use crate::map_task::{Bound, MapOptions};
     pub use crate::task::{
         Accelerator, IgnoreOutputs, MountRequirement, PodTemplate, RecoverableError, Resources,
         Secret, Task, UserError,
@@ -52,5 +56,5 @@ pub mod prelude {
     pub use crate::type_engine::FlyteType;
     pub use crate::workflow::{IntoBinding, Promise, Workflow};
     pub use flytekit_macros::FlyteType;
-    pub use flytekit_macros::{task, workflow};
+    pub use flytekit_macros::{dynamic, task, workflow};
 }

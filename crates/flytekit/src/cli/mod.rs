@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::entrypoint::{ExecuteArgs, FastExecuteArgs};
+use crate::entrypoint::{ExecuteArgs, FastExecuteArgs, MapExecuteArgs};
 
 /// The binary's command line.
 #[derive(Debug, Parser)]
@@ -39,6 +39,8 @@ pub enum Command {
     Package(package::PackageArgs),
     /// Run one task inside its container (the `pyflyte-execute` contract).
     Execute(ExecuteArgs),
+    /// Run one element of a map task inside its container (the `pyflyte-map-execute` contract).
+    MapExecute(MapExecuteArgs),
     /// Install a fast-registration bundle, then run the task command (`pyflyte-fast-execute`).
     FastExecute(FastExecuteArgs),
 }
@@ -82,6 +84,7 @@ pub fn run_cli(cli: Cli) -> ExitCode {
             Command::Serialize(a) => serialize::serialize(a),
             Command::Package(a) => package::package(a).await,
             Command::Execute(a) => crate::entrypoint::execute(a).await,
+            Command::MapExecute(a) => crate::entrypoint::map_execute(a).await,
             Command::FastExecute(a) => crate::entrypoint::fast_execute(a).await,
         }
     })

@@ -11,7 +11,9 @@
 //! let outputs = engine.run(&my_wf::workflow().into(), inputs).await?;
 //! ```
 
+mod array;
 mod cache;
+mod dynamic;
 mod progress;
 pub mod sandbox;
 
@@ -147,6 +149,16 @@ pub enum EngineError {
         timeout: Duration,
         /// How many attempts were made.
         attempts: u32,
+    },
+    /// Too few elements of a map task node succeeded, or its inputs could not be split.
+    #[error("node {node} (map task {task}) failed: {reason}")]
+    MapFailed {
+        /// The node path.
+        node: String,
+        /// The map task name.
+        task: String,
+        /// How many elements failed and the first failures.
+        reason: String,
     },
     /// A sub-workflow node failed.
     #[error("node {node} (workflow {workflow}) failed: {source}")]
@@ -560,6 +572,14 @@ impl Engine {
         overrides: Option<crate::workflow::NodeOverrides>,
         scope: &RunScope,
     ) -> Result<LiteralMap, EngineError> {
+        if task.map_spec().is_some() {
+            return self
+                .run_map_node(task, inputs, path, overrides, scope)
+                .await;
+        }
+        if task.dynamic_spec().is_some() {
+            return self.run_dynamic_node(task, inputs, path, scope).await;
+        }
         let settings = crate::workflow::task_settings(&task);
         let o = overrides.unwrap_or_default();
         let retries = o.retries.unwrap_or(settings.retries);

@@ -224,6 +224,18 @@ struct Inner {
     resolver: String,
     loader_args: Option<Vec<String>>,
     command_fn: std::sync::RwLock<Option<CommandFn>>,
+    extension: Option<TaskExtension>,
+}
+
+/// What makes a task more than a body over literal maps: a map over another task (an ArrayNode
+/// on Flyte) or a dynamic workflow. Set by [`crate::map_task`](mod@crate::map_task) and `#[dynamic]`.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum TaskExtension {
+    /// A map task: runs its inner task once per element of its list inputs.
+    Map(Arc<crate::map_task::MapSpec>),
+    /// A dynamic task: its body builds a workflow from its inputs, which then runs.
+    Dynamic(Arc<crate::dynamic::DynamicSpec>),
 }
 
 /// A Flyte task: a name, a typed interface, configuration, and a body. Cheap to clone.
@@ -280,6 +292,76 @@ impl Task {
         self.0.loader_args.as_deref()
     }
 
+    /// The map specification when this is a map task (see [`crate::map_task`](mod@crate::map_task)).
+    pub fn map_spec(&self) -> Option<&crate::map_task::MapSpec> {
+        match &self.0.extension {
+            Some(TaskExtension::Map(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The dynamic specification when this is a `#[dynamic]` task (see [`crate::dynamic`](mod@crate::dynamic)).
+    pub fn dynamic_spec(&self) -> Option<&crate::dynamic::DynamicSpec> {
+        match &self.0.extension {
+            Some(TaskExtension::Dynamic(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// A task with this one's configuration, hooks and resolver under a new name, interface, body
+    /// and extension; its command function starts unset (map tasks are built this way).
+    pub(crate) fn derived(
+        &self,
+        name: String,
+        interface: TypedInterface,
+        body: TaskBody,
+        extension: Option<TaskExtension>,
+    ) -> Task {
+        let i = &self.0;
+        Task(Arc::new(Inner {
+            name,
+            interface,
+            config: i.config.clone(),
+            body,
+            pre_execute: i.pre_execute.clone(),
+            post_execute: i.post_execute.clone(),
+            location: i.location.clone(),
+            resolver: i.resolver.clone(),
+            loader_args: i.loader_args.clone(),
+            command_fn: std::sync::RwLock::new(None),
+            extension,
+        }))
+    }
+
+    /// An identical copy with its own command function, so a temporary command swap
+    /// ([`set_command_fn`](Self::set_command_fn)) cannot race other users of this task.
+    pub(crate) fn detached(&self) -> Task {
+        self.derived(
+            self.0.name.clone(),
+            self.0.interface.clone(),
+            self.0.body.clone(),
+            self.0.extension.clone(),
+        )
+    }
+
+    /// This task under a different resolver and loader args (map tasks name theirs).
+    pub(crate) fn with_resolver(self, resolver: String, loader_args: Option<Vec<String>>) -> Task {
+        let i = &self.0;
+        Task(Arc::new(Inner {
+            name: i.name.clone(),
+            interface: i.interface.clone(),
+            config: i.config.clone(),
+            body: i.body.clone(),
+            pre_execute: i.pre_execute.clone(),
+            post_execute: i.post_execute.clone(),
+            location: None,
+            resolver,
+            loader_args,
+            command_fn: std::sync::RwLock::new(None),
+            extension: i.extension.clone(),
+        }))
+    }
+
     /// Runs the task on `inputs` (flytekit's `dispatch_execute`): `pre_execute`, the body with
     /// panics caught and reported as USER errors, then `post_execute`.
     pub async fn dispatch(
@@ -323,6 +405,7 @@ pub struct TaskBuilder {
     resolver: Option<String>,
     loader_args: Option<Vec<String>>,
     errors: Vec<ConfigError>,
+    extension: Option<TaskExtension>,
 }
 
 impl TaskBuilder {
@@ -345,7 +428,14 @@ impl TaskBuilder {
             resolver: None,
             loader_args: None,
             errors: Vec::new(),
+            extension: None,
         }
+    }
+
+    /// Makes the task a map or dynamic task (used by [`crate::map_task`](mod@crate::map_task) and `#[dynamic]`).
+    pub fn extension(mut self, extension: TaskExtension) -> Self {
+        self.extension = Some(extension);
+        self
     }
 
     /// Declares input `name` of Rust type `T` (description: `description`, or the name).
@@ -677,6 +767,7 @@ impl TaskBuilder {
                 .unwrap_or_else(|| crate::resolver::DEFAULT_RESOLVER_LOCATION.to_string()),
             loader_args: self.loader_args,
             command_fn: std::sync::RwLock::new(None),
+            extension: self.extension,
         })))
     }
 }
@@ -727,12 +818,28 @@ pub async fn write_output<T: FlyteType>(
         })
 }
 
+tokio::task_local! {
+    /// Set while code already runs on a blocking thread (the engine's map-task workers), where
+    /// sync task bodies run in place instead of being handed to another thread.
+    static ON_BLOCKING_THREAD: bool;
+}
+
+/// Runs `fut`, which the caller drives on a blocking thread, so that [`run_blocking`] inside it
+/// calls sync task bodies in place.
+pub(crate) async fn on_blocking_thread<F: Future>(fut: F) -> F::Output {
+    ON_BLOCKING_THREAD.scope(true, fut).await
+}
+
 /// Runs blocking user code of a sync task on tokio's blocking pool, reporting a panic as a USER
 /// error naming the task.
 pub async fn run_blocking<T: Send + 'static>(
     task: &str,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, TaskError> {
+    if ON_BLOCKING_THREAD.try_with(|on| *on).unwrap_or(false) {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .map_err(|payload| TaskError::from_panic(task, payload));
+    }
     match tokio::task::spawn_blocking(f).await {
         Ok(v) => Ok(v),
         Err(e) if e.is_panic() => Err(TaskError::from_panic(task, e.into_panic())),

@@ -182,6 +182,9 @@ impl Task {
         &self,
         settings: &SerializationSettings,
     ) -> Result<Vec<String>, SerializeError> {
+        if let Some(map) = self.map_spec() {
+            return crate::map_task::command(self, map, settings);
+        }
         let f = self.0.command_fn.read().map(|g| g.clone()).unwrap_or(None);
         match f {
             Some(f) => Ok(f(self, settings)),
@@ -255,6 +258,13 @@ impl Task {
         &self,
         settings: &SerializationSettings,
     ) -> Result<TaskTemplate, SerializeError> {
+        if let Some(map) = self.map_spec() {
+            return crate::map_task::template(self, map, settings);
+        }
+        if self.dynamic_spec().is_some() && !settings.env.iter().any(|(k, _)| k == "_F_SS_C") {
+            // Dynamic tasks carry the settings their sub-tasks are serialized with (§4.6).
+            return self.template(&crate::dynamic::with_serialized_context(settings));
+        }
         let c = self.config();
         let image = self.image(settings)?;
         let args = self.container_args(settings)?;

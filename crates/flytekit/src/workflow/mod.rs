@@ -208,6 +208,15 @@ pub enum WorkflowError {
         /// The nodes on the cycle.
         nodes: String,
     },
+    /// An entity cannot be used the way a node uses it (e.g. a map task over a task with two
+    /// outputs).
+    #[error("{entity}: {message}")]
+    InvalidEntity {
+        /// The task or workflow.
+        entity: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Serializing an entity of the workflow failed.
     #[error("serializing {entity}: {message}")]
     Serialization {
@@ -661,6 +670,13 @@ pub struct NodeInput {
     binding: Result<BindingData, WorkflowError>,
 }
 
+impl NodeInput {
+    /// The input's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     name: String,
@@ -793,6 +809,12 @@ impl WorkflowBuilder {
             source: Source::Input(index),
             _type: PhantomData,
         }
+    }
+
+    /// Records a definition error found by code that adds nodes (reported by
+    /// [`build`](Self::build) with the others).
+    pub fn report_error(&self, error: WorkflowError) {
+        self.state.borrow_mut().errors.push(error);
     }
 
     /// Binds `value` to the input `name` of a node about to be added with [`add_node`](Self::add_node).

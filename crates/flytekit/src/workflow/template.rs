@@ -138,6 +138,11 @@ fn collect(
 }
 
 fn compile_node(n: &NodeSpec, _wf: &Workflow, settings: &SerializationSettings) -> Node {
+    if let Entity::Task(t) = &n.entity
+        && let Some(map) = t.map_spec()
+    {
+        return crate::map_task::compile_node(n, t, map, settings);
+    }
     let o = &n.overrides;
     let mut metadata = NodeMetadata {
         name: o

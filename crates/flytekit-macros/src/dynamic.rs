@@ -1,0 +1,273 @@
+//! Expansion of the `dynamic` macro.
+//!
+//! For
+//!
+//! ```text
+//! /// Sums `n` increments.
+//! #[dynamic(retries = 1)]
+//! pub fn fan(n: i64, base: i64) -> i64 {
+//!     let ys: Vec<_> = (0..n).map(|i| inc(base + i)).collect();
+//!     total(ys)
+//! }
+//! ```
+//!
+//! the macro emits:
+//!
+//! 1. `fn __flytekit_dynamic_fan(wf: &WorkflowBuilder, n: i64, base: i64)`: the body, rewritten as
+//!    a `#[workflow]` body (calls of lowercase paths become `f::node(wf, ...)`), with the inputs as
+//!    plain values; its value is bound to the outputs `o0`, `o1`, ...
+//! 2. `pub async fn fan(n: i64, base: i64) -> Result<i64, EngineError>`: runs the task locally.
+//! 3. `pub mod fan { pub fn task() -> Task; pub fn node(...) }`: the task — built through
+//!    `flytekit::dynamic::dynamic_task` with the same options as `#[task]`, whose graph builder
+//!    reads the input literals and calls (1) on tokio's blocking pool — and its node function.
+//! 4. An `inventory` registration so the default resolver finds it in its container.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+
+use crate::node::{node_fn, output_types};
+use crate::task::{Args, doc_lines, is_context, param_doc};
+use crate::workflow::{Rewriter, ident_str, is_unit, strip_parens};
+
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let args = Args::parse(args)?;
+    let func: syn::ItemFn = syn::parse2(item)?;
+    let sig = &func.sig;
+    if let Some(a) = &sig.asyncness {
+        return Err(syn::Error::new(
+            a.span(),
+            "a dynamic task's body is not async: it builds the workflow that runs",
+        ));
+    }
+    if !sig.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            sig.generics.span(),
+            "a dynamic task function cannot be generic",
+        ));
+    }
+    let fn_name = &sig.ident;
+    let fn_str = ident_str(fn_name);
+    let vis = &func.vis;
+    let lines = doc_lines(&func.attrs);
+    let other_attrs: Vec<&syn::Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| !a.path().is_ident("doc"))
+        .collect();
+    let docs_attrs: Vec<&syn::Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+
+    let mut inputs: Vec<(syn::Ident, syn::Type)> = Vec::new();
+    for arg in &sig.inputs {
+        match arg {
+            syn::FnArg::Typed(pt) => {
+                if is_context(&pt.ty) {
+                    return Err(syn::Error::new(
+                        pt.ty.span(),
+                        "a dynamic task does not take an `&ExecutionContext`: its body only builds a workflow",
+                    ));
+                }
+                if let syn::Type::Reference(r) = &*pt.ty {
+                    return Err(syn::Error::new(
+                        r.span(),
+                        "task inputs are owned values (`String`, `Vec<T>`, ...), not references",
+                    ));
+                }
+                match &*pt.pat {
+                    syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                        inputs.push((pi.ident.clone(), (*pt.ty).clone()));
+                    }
+                    other => {
+                        return Err(syn::Error::new(
+                            other.span(),
+                            "task inputs must be plain names (`x: i64`): each becomes a named Flyte input",
+                        ));
+                    }
+                }
+            }
+            syn::FnArg::Receiver(r) => {
+                return Err(syn::Error::new(
+                    r.span(),
+                    "a dynamic task is a free function, not a method",
+                ));
+            }
+        }
+    }
+
+    let output: syn::Type = match &sig.output {
+        syn::ReturnType::Default => syn::parse_quote!(()),
+        syn::ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    let outs = if is_unit(&output) {
+        Vec::new()
+    } else {
+        output_types(&output)
+    };
+    let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
+
+    // 1. The graph builder.
+    let wf = syn::Ident::new("__flytekit_wf", Span::call_site());
+    let builder_fn = syn::Ident::new(&format!("__flytekit_dynamic_{fn_str}"), fn_name.span());
+    let mut body = func.block.clone();
+    Rewriter { wf: wf.clone() }.visit_block_mut(&mut body);
+    let params = inputs.iter().map(|(n, t)| quote! { #n: #t });
+    let bind_outputs = if outs.is_empty() {
+        quote! { let _ = __flytekit_out; }
+    } else if !tuple_out {
+        let ty = &outs[0];
+        quote! { #wf.output::<#ty>("o0", __flytekit_out); }
+    } else {
+        let names: Vec<syn::Ident> = (0..outs.len())
+            .map(|i| syn::Ident::new(&format!("__flytekit_o{i}"), Span::call_site()))
+            .collect();
+        let sets = names.iter().zip(&outs).enumerate().map(|(i, (n, ty))| {
+            let var = format!("o{i}");
+            quote! { #wf.output::<#ty>(#var, #n); }
+        });
+        quote! {
+            let ( #(#names,)* ) = __flytekit_out;
+            #(#sets)*
+        }
+    };
+    let builder = quote! {
+        #[doc(hidden)]
+        #[allow(non_snake_case, unused_variables, clippy::redundant_closure_call, clippy::let_unit_value)]
+        fn #builder_fn(#wf: &::flytekit::workflow::WorkflowBuilder, #(#params),*) {
+            #[allow(unused_mut)]
+            let mut __flytekit_body = || #body;
+            let __flytekit_out = __flytekit_body();
+            #bind_outputs
+        }
+    };
+
+    // 2. The native function that runs the task locally.
+    let native_params = inputs.iter().map(|(n, t)| quote! { #n: #t });
+    let set_inputs = inputs.iter().map(|(n, _)| {
+        let var = ident_str(n);
+        quote! { __flytekit_call.input(#var, &#n).await?; }
+    });
+    let result = if outs.is_empty() {
+        quote! { ::std::result::Result::Ok(()) }
+    } else if !tuple_out {
+        let ty = &outs[0];
+        quote! { __flytekit_outputs.get::<#ty>("o0").await }
+    } else {
+        let gets = outs.iter().enumerate().map(|(i, ty)| {
+            let var = format!("o{i}");
+            quote! { __flytekit_outputs.get::<#ty>(#var).await? }
+        });
+        quote! { ::std::result::Result::Ok(( #(#gets,)* )) }
+    };
+    let native_doc = format!(
+        "Runs the dynamic task `{fn_str}` on the local engine (in-process, default options): builds \
+         its workflow from the inputs and runs it. The task entity is \
+         [`{fn_str}::task()`](mod@{fn_name})."
+    );
+    let native = quote! {
+        #(#docs_attrs)*
+        ///
+        #[doc = #native_doc]
+        #(#other_attrs)*
+        #[allow(dead_code)]
+        #vis async fn #fn_name(#(#native_params),*) -> ::std::result::Result<#output, ::flytekit::engine::EngineError> {
+            let mut __flytekit_call = ::flytekit::engine::LocalCall::new(#fn_name::task());
+            #(#set_inputs)*
+            let __flytekit_outputs = __flytekit_call.execute().await?;
+            #result
+        }
+    };
+
+    // 3. The companion module.
+    let input_decls = inputs.iter().map(|(n, ty)| {
+        let var = ident_str(n);
+        let desc = param_doc(&lines, &var);
+        quote! { .input::<#ty>(#var, #desc) }
+    });
+    let output_decls = outs.iter().enumerate().map(|(i, ty)| {
+        let var = format!("o{i}");
+        quote! { .output::<#ty>(#var, "") }
+    });
+    let reads = inputs.iter().map(|(n, ty)| {
+        let var = ident_str(n);
+        quote! {
+            let #n: #ty = ::flytekit::task::read_input::<#ty>(#fn_str, &__flytekit_inputs, #var, __flytekit_cx.conversion()).await?;
+        }
+    });
+    let arg_names: Vec<&syn::Ident> = inputs.iter().map(|(n, _)| n).collect();
+    let name_expr = match &args.name {
+        Some(n) => quote! { ::std::string::String::from(#n) },
+        None => quote! { ::flytekit::workflow::entity_name(::std::module_path!(), #fn_str) },
+    };
+    let docs = lines.join("\n");
+    let docs = docs.trim();
+    let calls = &args.calls;
+    let node = node_fn(vis, &inputs, &output, quote! { task() });
+    let mod_doc = format!(
+        "The Flyte dynamic task of [`{fn_str}`](fn@{fn_name}): `task()` builds it once, `node(...)` \
+         calls it from a workflow."
+    );
+    let module = quote! {
+        #[doc = #mod_doc]
+        #[allow(dead_code)]
+        #vis mod #fn_name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            /// The task, built on first use and cheap to clone afterwards.
+            pub fn task() -> ::flytekit::Task {
+                static TASK: ::std::sync::OnceLock<::flytekit::Task> = ::std::sync::OnceLock::new();
+                TASK.get_or_init(|| {
+                    let __flytekit_module = ::std::module_path!();
+                    let __flytekit_parent = __flytekit_module
+                        .strip_suffix(#fn_str)
+                        .and_then(|p| p.strip_suffix("::"))
+                        .unwrap_or(__flytekit_module);
+                    let __flytekit_name: ::std::string::String = #name_expr;
+                    let __flytekit_builder = ::flytekit::Task::builder(__flytekit_name.clone())
+                        .located_at(__flytekit_parent, #fn_str)
+                        .docs(#docs)
+                        .source(::std::concat!(::std::file!(), ":", ::std::line!()))
+                        #(#input_decls)*
+                        #(#output_decls)*
+                        #(#calls)*;
+                    ::flytekit::dynamic::dynamic_task(
+                        __flytekit_builder,
+                        move |__flytekit_cx: ::flytekit::ExecutionContext, __flytekit_inputs: ::flytekit::idl::core::LiteralMap| {
+                            let __flytekit_name = __flytekit_name.clone();
+                            async move {
+                                let _ = &__flytekit_cx;
+                                #(#reads)*
+                                ::flytekit::task::run_blocking(#fn_str, move || {
+                                    let __flytekit_wf = ::flytekit::workflow::WorkflowBuilder::new(__flytekit_name);
+                                    super::#builder_fn(&__flytekit_wf, #(#arg_names),*);
+                                    __flytekit_wf.finish()
+                                })
+                                .await
+                            }
+                        },
+                    )
+                    .build()
+                    .unwrap_or_else(|e| ::std::panic!("invalid #[dynamic] configuration of `{}`: {e}", #fn_str))
+                })
+                .clone()
+            }
+
+            #node
+        }
+    };
+
+    Ok(quote! {
+        #builder
+        #native
+        #module
+
+        ::flytekit::inventory::submit! {
+            ::flytekit::task::TaskRegistration::new(#fn_name::task)
+        }
+    })
+}
