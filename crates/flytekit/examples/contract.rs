@@ -126,6 +126,13 @@ pub async fn checkpointed(
     Ok(next)
 }
 
+/// Sleeps `ms` milliseconds (for signal and timeout tests), then returns it.
+#[task]
+pub fn sleepy(ms: i64) -> i64 {
+    std::thread::sleep(std::time::Duration::from_millis(ms.max(0) as u64));
+    ms
+}
+
 fn main() {
     flytekit::main()
 }

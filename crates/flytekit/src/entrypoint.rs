@@ -471,16 +471,30 @@ pub async fn fast_execute(args: FastExecuteArgs) -> ExitCode {
     let status = {
         #[cfg(unix)]
         {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => Some(s),
-                    Err(_) => None,
-                };
+            use tokio::signal::unix::{SignalKind, signal};
+            let (mut term, mut int) = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(t), Ok(i)) => (t, i),
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("error: cannot install signal handlers: {e}");
+                    let _ = child.start_kill();
+                    return ExitCode::FAILURE;
+                }
+            };
             loop {
-                tokio::select! {
+                let forward = tokio::select! {
                     s = child.wait() => break s,
-                    Some(_) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {
-                        let _ = child.start_kill();
+                    _ = term.recv() => libc::SIGTERM,
+                    _ = int.recv() => libc::SIGINT,
+                };
+                // Forward the same signal, as pyflyte-fast-execute does, so the task can clean up.
+                if let Some(pid) = child.id() {
+                    // SAFETY: `kill` has no memory-safety preconditions; `pid` is our own child,
+                    // which has not been reaped yet (we still hold it and have not seen it exit).
+                    unsafe {
+                        libc::kill(pid as libc::pid_t, forward);
                     }
                 }
             }
@@ -491,12 +505,24 @@ pub async fn fast_execute(args: FastExecuteArgs) -> ExitCode {
         }
     };
     match status {
-        Ok(s) => ExitCode::from(s.code().unwrap_or(1).clamp(0, 255) as u8),
+        Ok(s) => ExitCode::from(child_exit_code(&s)),
         Err(e) => {
             eprintln!("error: waiting for the task command: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The child's exit code, or 128 + the signal that killed it (the shell's convention).
+fn child_exit_code(status: &std::process::ExitStatus) -> u8 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return (128 + sig).clamp(0, 255) as u8;
+        }
+    }
+    status.code().unwrap_or(1).clamp(0, 255) as u8
 }
 
 /// The bundle's copy of `program` when it has one, else `program` itself (found through PATH).

@@ -664,3 +664,66 @@ fn offloaded_literals() {
         "too large to be offloaded",
     );
 }
+
+/// `fast-execute` forwards SIGTERM to the task process and exits with 128 + the signal, like
+/// pyflyte-fast-execute; the task process does not outlive it.
+#[test]
+fn fast_execute_forwards_sigterm() {
+    let r = Run::new(json!({"ms": 60_000}));
+    let bin = flytekit_oracle::example_binary("contract");
+    let out = r.out.display().to_string();
+    let mut parent = Command::new(&bin)
+        .args(["fast-execute", "--"])
+        .arg(&bin)
+        .args(["execute", "--inputs"])
+        .arg(&r.inputs)
+        .args(["--output-prefix", &out])
+        .args([
+            "--resolver",
+            RESOLVER,
+            "--",
+            "task-module",
+            "contract",
+            "task-name",
+            "sleepy",
+        ])
+        .current_dir(r.dir.path())
+        .spawn()
+        .expect("fast-execute starts");
+    let parent_pid = parent.id().to_string();
+    // The task process: an `execute` whose command line names this run's output prefix.
+    let task_processes = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy() != parent_pid)
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .filter(|c| {
+                let c = String::from_utf8_lossy(c);
+                c.contains(&out) && c.contains("execute") && !c.contains("fast-execute")
+            })
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while task_processes() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task process never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let kill = Command::new("kill")
+        .args(["-TERM", &parent_pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = parent.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "128 + SIGTERM");
+    assert_eq!(
+        task_processes(),
+        0,
+        "the task process outlived fast-execute"
+    );
+    assert!(!r.out.join("outputs.pb").exists());
+}

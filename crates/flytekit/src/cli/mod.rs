@@ -53,15 +53,10 @@ pub fn main() -> ! {
 }
 
 fn exit_code_value(code: ExitCode) -> i32 {
-    if code == ExitCode::SUCCESS {
-        0
-    } else if code == ExitCode::from(2) {
-        2
-    } else if code == ExitCode::from(130) {
-        130
-    } else {
-        1
-    }
+    // `ExitCode` does not expose its value; find it among the 256 possible ones.
+    (0..=255u8)
+        .find(|&n| ExitCode::from(n) == code)
+        .map_or(1, i32::from)
 }
 
 /// Runs a parsed command line.
