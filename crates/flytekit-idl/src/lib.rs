@@ -7,11 +7,13 @@
 //!
 //! Modules follow the proto packages: [`core`] is `flyteidl.core`, [`admin`] is `flyteidl.admin`.
 //! Well-known types (`Timestamp`, `Duration`, `Struct`, ...) come from [`prost_types`], re-exported
-//! here as [`wkt`].
+//! here as [`wkt`]. [`codec`] encodes and decodes the `LiteralMap`s that carry task data, byte
+//! for byte as prost does, faster for large literals.
 
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod codec;
 pub mod core;
 
 /// Protobuf well-known types (`google.protobuf.*`) used by the Flyte messages.

@@ -999,7 +999,10 @@ impl Crate {
             RType::Message(self.message_type(&rf.ty, repeated, false, &rf.scope)?)
         } else if let Some(Some(e)) = attr("enumeration") {
             RType::Enum(self.enum_type(&e, &rf.scope)?)
-        } else if let Some(Some(m)) = attr("map") {
+        } else if let Some(Some(m)) = attr("map")
+            .or_else(|| attr("btree_map"))
+            .or_else(|| attr("hash_map"))
+        {
             let (k, v) = m.split_once(',').ok_or("malformed map attribute")?;
             let v = v.trim();
             let value = if v == "message" {

@@ -1,6 +1,6 @@
-//! Literal conversion throughput: a `Vec<i64>` of 1,000,000 elements through the type engine
-//! (to literal, encode, decode, back to a `Vec`) next to plain prost encode/decode of the same
-//! `LiteralMap` (the floor any Flyte SDK in Rust pays).
+//! Literal conversion throughput: a `Vec<i64>` of 1,000,000 elements through the type engine and
+//! the literal codec (to literal, encode, decode, back to a `Vec`) next to plain prost
+//! encode/decode of the same `LiteralMap`.
 //!
 //! `cargo bench -p flytekit --bench literals`. `bench/literals.sh` compares with Python flytekit.
 
@@ -8,6 +8,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flytekit::idl::Message;
+use flytekit::idl::codec::{decode_literal_map, encode_literal_map};
 use flytekit::idl::core::LiteralMap;
 use flytekit::type_engine::{ConversionContext, FlyteType, read_input, to_literal_map};
 use futures::executor::block_on;
@@ -25,9 +26,9 @@ fn literals(c: &mut Criterion) {
     group.bench_function("to_literal", |b| {
         b.iter(|| block_on(black_box(&values).to_literal(&cx)))
     });
-    group.bench_function("encode", |b| b.iter(|| black_box(&map).encode_to_vec()));
+    group.bench_function("encode", |b| b.iter(|| encode_literal_map(black_box(&map))));
     group.bench_function("decode", |b| {
-        b.iter(|| LiteralMap::decode(black_box(bytes.as_slice())))
+        b.iter(|| decode_literal_map(black_box(bytes.as_slice())))
     });
     group.bench_function("from_literal", |b| {
         b.iter(|| block_on(read_input::<Vec<i64>>(black_box(&map), "xs", &cx)))
@@ -35,8 +36,8 @@ fn literals(c: &mut Criterion) {
     group.bench_function("round_trip", |b| {
         b.iter(|| {
             let map = block_on(to_literal_map("xs", black_box(&values), &cx)).expect("to literal");
-            let bytes = map.encode_to_vec();
-            let decoded = LiteralMap::decode(bytes.as_slice()).expect("decode");
+            let bytes = encode_literal_map(&map);
+            let decoded = decode_literal_map(&bytes).expect("decode");
             block_on(read_input::<Vec<i64>>(&decoded, "xs", &cx)).expect("from literal")
         })
     });

@@ -1,12 +1,14 @@
 //! The Rust half of `bench/literals.sh`: times a 1,000,000-element `Vec<i64>` round trip through
-//! the type engine (to literal, encode, decode, back to a `Vec`) and plain prost encode + decode of
-//! the same `LiteralMap`, and prints the medians as JSON.
+//! the type engine and the literal codec (to literal, encode, decode, back to a `Vec`: what a task's
+//! inputs and outputs go through) and plain prost encode + decode of the same `LiteralMap`, and
+//! prints the medians as JSON.
 //!
 //! `cargo run --release -p flytekit --example bench_literals -- [n] [repeats]`
 
 use std::time::Instant;
 
 use flytekit::idl::Message;
+use flytekit::idl::codec::{decode_literal_map, encode_literal_map};
 use flytekit::idl::core::LiteralMap;
 use flytekit::type_engine::{ConversionContext, TypeError, read_input, to_literal_map};
 use futures::executor::block_on;
@@ -39,9 +41,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t0 = Instant::now();
         let map = block_on(to_literal_map("xs", &values, &cx))?;
         let t1 = Instant::now();
-        let bytes = map.encode_to_vec();
+        let bytes = encode_literal_map(&map);
         let t2 = Instant::now();
-        let decoded = LiteralMap::decode(bytes.as_slice())?;
+        let decoded = decode_literal_map(&bytes)?;
         let t3 = Instant::now();
         let back: Vec<i64> = block_on(read_input(&decoded, "xs", &cx))?;
         let t4 = Instant::now();

@@ -144,7 +144,7 @@ fn blob_literal_type(format: &str, dimensionality: BlobDimensionality) -> Litera
 }
 
 fn blob_literal(uri: String, format: &str, dimensionality: BlobDimensionality) -> Literal {
-    scalar_literal(scalar::Value::Blob(Blob {
+    scalar_literal(scalar::Value::Blob(Box::new(Blob {
         metadata: Some(BlobMetadata {
             r#type: Some(BlobType {
                 format: format.to_string(),
@@ -152,7 +152,7 @@ fn blob_literal(uri: String, format: &str, dimensionality: BlobDimensionality) -
             }),
         }),
         uri,
-    }))
+    })))
 }
 
 /// The URI of a blob literal of the given dimensionality (a missing blob type counts as a file).

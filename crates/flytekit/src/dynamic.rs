@@ -24,7 +24,6 @@
 //! The same rules as in `#[workflow]` bodies apply to calls: a call of a lowercase path is a node.
 //! Call a plain helper function through a parenthesized callee, `(helper)(x)`, or a method.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -177,7 +176,7 @@ pub fn compile(
 /// The constant value of binding data (no promises).
 fn binding_to_literal(b: &BindingData) -> Option<Literal> {
     let value = match b.value.as_ref()? {
-        binding_data::Value::Scalar(s) => literal::Value::Scalar(Box::new(s.clone())),
+        binding_data::Value::Scalar(s) => literal::Value::Scalar(s.clone()),
         binding_data::Value::Collection(c) => literal::Value::Collection(LiteralCollection {
             literals: c
                 .bindings
@@ -186,11 +185,11 @@ fn binding_to_literal(b: &BindingData) -> Option<Literal> {
                 .collect::<Option<Vec<_>>>()?,
         }),
         binding_data::Value::Map(m) => {
-            let mut literals = HashMap::new();
+            let mut literals = std::collections::BTreeMap::new();
             for (k, v) in &m.bindings {
                 literals.insert(k.clone(), binding_to_literal(v)?);
             }
-            literal::Value::Map(LiteralMap { literals })
+            literal::Value::Map(Box::new(LiteralMap { literals }))
         }
         binding_data::Value::OffloadedMetadata(o) => {
             literal::Value::OffloadedMetadata(Box::new(o.clone()))

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use flytekit_idl::Message;
+use flytekit_idl::codec::{decode_literal_map, encode_literal_map};
 use flytekit_idl::core::{Identifier, LiteralMap, ResourceType, WorkflowExecutionIdentifier};
 
 use crate::deck::{self, Deck};
@@ -230,7 +231,7 @@ async fn run_entrypoint(mut args: ExecuteArgs, is_map: bool) -> ExitCode {
         }
         Ok(Some(written)) => {
             let (file, bytes) = match written {
-                Written::Outputs(o) => (OUTPUTS_FILE, o.encode_to_vec()),
+                Written::Outputs(o) => (OUTPUTS_FILE, encode_literal_map(&o)),
                 Written::Futures(f) => (FUTURES_FILE, f.encode_to_vec()),
             };
             let uri = join(&args.output_prefix, file);
@@ -315,7 +316,7 @@ async fn run(
     let bytes = tokio::fs::read(&local_inputs)
         .await
         .map_err(|e| TaskError::System(format!("cannot read {}: {e}", local_inputs.display())))?;
-    let inputs = LiteralMap::decode(bytes.as_slice()).map_err(|e| {
+    let inputs = decode_literal_map(&bytes).map_err(|e| {
         TaskError::System(format!(
             "the inputs file {} is not a flyteidl.core.LiteralMap: {e}",
             args.inputs

@@ -192,6 +192,26 @@ pub fn compute_digest<S: AsRef<Path>, A: AsRef<str>>(
     digest_of(&plan(files)?)
 }
 
+/// Lowercase hex SHA-256 of a file's bytes, read in 1 MiB chunks.
+pub fn file_sha256(path: &Path) -> Result<String, FastError> {
+    use sha2::{Digest as _, Sha256};
+    let read = |source| FastError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(read)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
 /// Validates the pairs and orders them by archive path.
 fn plan<S: AsRef<Path>, A: AsRef<str>>(
     files: &[(S, A)],

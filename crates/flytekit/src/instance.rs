@@ -738,23 +738,54 @@ pub enum Fetched {
 /// Only verified content is written, under a temporary name that is renamed into place, so
 /// concurrent tasks on one node never see a partial file; a cached file is verified again when
 /// read, and a corrupt one is replaced by a fresh download. Failing to write the cache is not an
-/// error (the load goes on without it). Nothing is evicted: the directory lives as long as the
-/// node's (or the container's) disk.
+/// error (the load goes on without it). The cache is bounded: after a download, the least
+/// recently used objects are removed until the directory holds at most
+/// [`max_bytes`](Self::with_max_bytes) (a hit counts as a use). A reader that loses its file to
+/// eviction simply downloads it again.
 #[derive(Clone, Debug)]
 pub struct PayloadCache {
     dir: PathBuf,
+    max_bytes: u64,
 }
 
+/// The environment variable bounding the payload cache, in bytes.
+pub const CACHE_MAX_BYTES_ENV: &str = "FLYTEKIT_PAYLOAD_CACHE_MAX_BYTES";
+
+/// The payload cache's default bound: 1 GiB.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 1024 * 1024 * 1024;
+
 impl PayloadCache {
-    /// A cache in `dir`.
+    /// A cache in `dir`, bounded by [`DEFAULT_CACHE_MAX_BYTES`].
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            max_bytes: DEFAULT_CACHE_MAX_BYTES,
+        }
+    }
+
+    /// The same cache, bounded by `max_bytes` (the object just downloaded always stays).
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// The default cache: `$FLYTEKIT_CACHE_DIR/payloads`, else
-    /// `$XDG_CACHE_HOME/flytekit-rs/payloads`, else `~/.cache/flytekit-rs/payloads`.
+    /// `$XDG_CACHE_HOME/flytekit-rs/payloads`, else `~/.cache/flytekit-rs/payloads`; bounded by
+    /// `$FLYTEKIT_PAYLOAD_CACHE_MAX_BYTES` (an unparsable value is reported and ignored).
     pub fn from_env() -> Self {
-        Self::new(crate::engine::default_cache_dir().join("payloads"))
+        let cache = Self::new(crate::engine::default_cache_dir().join("payloads"));
+        match std::env::var(CACHE_MAX_BYTES_ENV) {
+            Err(_) => cache,
+            Ok(v) => match v.trim().parse::<u64>() {
+                Ok(n) => cache.with_max_bytes(n),
+                Err(_) => {
+                    tracing::warn!(
+                        "{CACHE_MAX_BYTES_ENV}={v:?} is not a number of bytes; using {DEFAULT_CACHE_MAX_BYTES}"
+                    );
+                    cache
+                }
+            },
+        }
     }
 
     /// The directory.
@@ -787,6 +818,7 @@ impl PayloadCache {
             Ok(data) => {
                 if sha256_hex(&data) == sha256 {
                     tracing::info!("cache hit for {uri}: {}", path.display());
+                    touch(&path);
                     return Ok((Bytes::from(data), Fetched::Cache));
                 }
                 tracing::warn!(
@@ -819,6 +851,12 @@ impl PayloadCache {
         if let Err(e) = self.store(&path, &data).await {
             tracing::warn!("cannot cache {uri} at {}: {e}", path.display());
         }
+        let (dir, max, keep) = (self.dir.clone(), self.max_bytes, path.clone());
+        match tokio::task::spawn_blocking(move || evict(&dir, max, &keep)).await {
+            Ok(Err(e)) => tracing::warn!("cannot trim the cache {}: {e}", self.dir.display()),
+            Err(e) => tracing::warn!("cannot trim the cache {}: {e}", self.dir.display()),
+            Ok(Ok(())) => {}
+        }
         Ok((data, Fetched::Download))
     }
 
@@ -840,6 +878,47 @@ impl PayloadCache {
         .await
         .map_err(std::io::Error::other)?
     }
+}
+
+/// Marks a cached object as just used (best effort).
+fn touch(path: &Path) {
+    if let Ok(f) = std::fs::File::options().append(true).open(path) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// Removes the least recently used objects of `dir` (by modification time) until the objects
+/// take at most `max_bytes`; `keep` is never removed.
+fn evict(dir: &Path, max_bytes: u64, keep: &Path) -> std::io::Result<()> {
+    let mut objects = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if !entry.file_name().to_string_lossy().starts_with("sha256-") {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let used = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        objects.push((used, meta.len(), entry.path()));
+    }
+    let mut total: u64 = objects.iter().map(|(_, len, _)| len).sum();
+    objects.sort();
+    for (_, len, path) in objects {
+        if total <= max_bytes {
+            break;
+        }
+        if path == keep {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                tracing::info!("evicted {} ({len} bytes) from the cache", path.display());
+                total -= len;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => total -= len,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// The instance resolver (`--resolver flytekit.resolver.instance`): rebuilds instance tasks from
@@ -1139,6 +1218,46 @@ mod tests {
             })
             .collect();
         Unit { factor: 3, note }
+    }
+
+    /// The cache keeps at most its bound, dropping the least recently used objects first; the
+    /// object just downloaded stays even when it alone exceeds the bound.
+    #[tokio::test]
+    async fn the_payload_cache_evicts_least_recently_used_objects() {
+        let storage = Storage::new();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = PayloadCache::new(dir.path()).with_max_bytes(2500);
+        let mut objects = Vec::new();
+        for i in 0..4u8 {
+            let data = vec![i; 1000];
+            let uri = format!("memory://cache-test/{i}");
+            storage.put(&uri, data.clone()).await.unwrap();
+            objects.push((uri, sha256_hex(&data)));
+        }
+        let fetch = |i: usize| {
+            let (uri, sha) = objects[i].clone();
+            let (storage, cache) = (storage.clone(), cache.clone());
+            async move { cache.fetch(&storage, &uri, &sha).await.unwrap().1 }
+        };
+        let cached = |i: usize| cache.path(&objects[i].1).exists();
+        assert_eq!(fetch(0).await, Fetched::Download);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(fetch(1).await, Fetched::Download);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Using 0 again makes 1 the least recently used.
+        assert_eq!(fetch(0).await, Fetched::Cache);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(fetch(2).await, Fetched::Download);
+        assert!(cached(0) && !cached(1) && cached(2));
+        assert_eq!(fetch(1).await, Fetched::Download);
+
+        let tiny = PayloadCache::new(dir.path()).with_max_bytes(10);
+        let (uri, sha) = objects[3].clone();
+        assert_eq!(
+            tiny.fetch(&storage, &uri, &sha).await.unwrap().1,
+            Fetched::Download
+        );
+        assert!((0..3).all(|i| !cached(i)) && cached(3));
     }
 
     #[tokio::test]

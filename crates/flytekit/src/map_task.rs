@@ -86,6 +86,31 @@ pub enum SuccessCriterion {
     MinSuccessRatio(f64),
 }
 
+impl SuccessCriterion {
+    /// How many of `n` elements must succeed (Propeller's rule: the ratio rounded up; never more
+    /// than `n`).
+    pub fn required(self, n: usize) -> usize {
+        match self {
+            SuccessCriterion::All => n,
+            SuccessCriterion::MinSuccesses(k) => (k as usize).min(n),
+            SuccessCriterion::MinSuccessRatio(r) => ((n as f64 * r).ceil() as usize).min(n),
+        }
+    }
+
+    /// The criterion of a serialized `ArrayNode` (none set: every element).
+    pub fn from_idl(c: Option<&array_node::SuccessCriteria>) -> Self {
+        match c {
+            None => SuccessCriterion::All,
+            Some(array_node::SuccessCriteria::MinSuccesses(k)) => {
+                SuccessCriterion::MinSuccesses(*k)
+            }
+            Some(array_node::SuccessCriteria::MinSuccessRatio(r)) => {
+                SuccessCriterion::MinSuccessRatio(f64::from(*r))
+            }
+        }
+    }
+}
+
 /// What a map task maps: the inner task and the map's options. Found on a map task through
 /// [`Task::map_spec`].
 #[derive(Clone, Debug)]
@@ -126,11 +151,7 @@ impl MapSpec {
     /// How many of `n` elements must succeed (Propeller's rule: the ratio rounded up; never more
     /// than `n`).
     pub fn required_successes(&self, n: usize) -> usize {
-        match self.criterion {
-            SuccessCriterion::All => n,
-            SuccessCriterion::MinSuccesses(k) => (k as usize).min(n),
-            SuccessCriterion::MinSuccessRatio(r) => ((n as f64 * r).ceil() as usize).min(n),
-        }
+        self.criterion.required(n)
     }
 
     /// Whether failed elements are allowed, making the outputs optional.
@@ -647,28 +668,26 @@ fn input_error(spec: &MapSpec, message: String) -> TaskError {
 /// The number of elements: the length of the mapped inputs, which must all be lists of the same
 /// length (`0` when nothing is mapped, as in flytekit).
 pub fn map_size(spec: &MapSpec, inputs: &LiteralMap) -> Result<usize, TaskError> {
-    let mut size: Option<(String, usize)> = None;
-    for name in spec.mapped_inputs() {
+    common_length(&spec.mapped_inputs(), inputs).map_err(|m| input_error(spec, m))
+}
+
+/// The common length of the list inputs `names` (`0` for no names); an input that is missing or
+/// not a list, or lists of different lengths, is an error saying which.
+pub(crate) fn common_length(names: &[String], inputs: &LiteralMap) -> Result<usize, String> {
+    let mut size: Option<(&str, usize)> = None;
+    for name in names {
         let lit = inputs
             .literals
-            .get(&name)
-            .ok_or_else(|| input_error(spec, format!("the map task input '{name}' is missing")))?;
+            .get(name)
+            .ok_or_else(|| format!("the map task input '{name}' is missing"))?;
         let len = match &lit.value {
             Some(literal::Value::Collection(c)) => c.literals.len(),
-            _ => {
-                return Err(input_error(
-                    spec,
-                    format!("Expected a list of literals for {name}"),
-                ));
-            }
+            _ => return Err(format!("Expected a list of literals for {name}")),
         };
-        match &size {
-            Some((first, n)) if *n != len => {
-                return Err(input_error(
-                    spec,
-                    format!(
-                        "mapped inputs have different lengths: '{first}' has {n} elements, '{name}' has {len}"
-                    ),
+        match size {
+            Some((first, n)) if n != len => {
+                return Err(format!(
+                    "mapped inputs have different lengths: '{first}' has {n} elements, '{name}' has {len}"
                 ));
             }
             Some(_) => {}
@@ -730,12 +749,17 @@ pub fn gather_outputs(spec: &MapSpec, results: Vec<Option<LiteralMap>>) -> Liter
         .as_ref()
         .map(|o| o.variables.keys().cloned().collect())
         .unwrap_or_default();
+    gather_named(&names, results)
+}
+
+/// [`gather_outputs`] for the outputs `names`.
+pub(crate) fn gather_named(names: &[String], results: Vec<Option<LiteralMap>>) -> LiteralMap {
     let mut lists: HashMap<String, Vec<Literal>> = names
         .iter()
         .map(|n| (n.clone(), Vec::with_capacity(results.len())))
         .collect();
     for mut r in results {
-        for name in &names {
+        for name in names {
             let lit = r
                 .as_mut()
                 .and_then(|m| m.literals.remove(name))
@@ -823,8 +847,52 @@ where
     Fut: Future<Output = Result<LiteralMap, E>> + Send + 'static,
 {
     let n = map_size(spec, inputs).map_err(MapFailure::Inputs)?;
-    let required = spec.required_successes(n);
-    let allowed_failures = n - required;
+    let plan = ElementPlan {
+        n,
+        required: spec.required_successes(n),
+        run_all: spec.run_all_sub_nodes,
+        limit,
+    };
+    let start = |i| {
+        let elem = element_inputs(spec, inputs, i).map_err(MapFailure::Inputs)?;
+        Ok(run(i, elem))
+    };
+    let results = run_indexed(plan, start, aborted).await?;
+    Ok(gather_outputs(spec, results))
+}
+
+/// How the elements of a map run: how many, how many must succeed, and how many at once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ElementPlan {
+    /// Number of elements.
+    pub n: usize,
+    /// Elements that must succeed.
+    pub required: usize,
+    /// Whether all elements run even after the criterion can no longer be met.
+    pub run_all: bool,
+    /// Elements running at once (at least 1).
+    pub limit: usize,
+}
+
+/// The scheduling core of [`run_elements`]: element `i` starts as `start(i)` (which may refuse
+/// with a failure of the whole map); the outputs come back by index, `None` for failed elements.
+pub(crate) async fn run_indexed<E, F, Fut>(
+    plan: ElementPlan,
+    mut start: F,
+    aborted: impl Fn(usize, String) -> E,
+) -> Result<Vec<Option<LiteralMap>>, MapFailure<E>>
+where
+    E: Send + 'static,
+    F: FnMut(usize) -> Result<Fut, MapFailure<E>>,
+    Fut: Future<Output = Result<LiteralMap, E>> + Send + 'static,
+{
+    let ElementPlan {
+        n,
+        required,
+        run_all,
+        limit,
+    } = plan;
+    let allowed_failures = n - required.min(n);
     let limit = limit.max(1);
     let mut results: Vec<Option<LiteralMap>> = vec![None; n];
     let mut failures: Vec<(usize, E)> = Vec::new();
@@ -833,9 +901,8 @@ where
     let mut next = 0usize;
     loop {
         while next < n && running.len() < limit {
-            let elem = element_inputs(spec, inputs, next).map_err(MapFailure::Inputs)?;
             let i = next;
-            let fut = run(i, elem);
+            let fut = start(i)?;
             let handle = running.spawn(async move { (i, fut.await) });
             index_of.insert(handle.id(), i);
             next += 1;
@@ -856,7 +923,7 @@ where
                 failures.push((i, aborted(i, reason)));
             }
         }
-        if failures.len() > allowed_failures && !spec.run_all_sub_nodes {
+        if failures.len() > allowed_failures && !run_all {
             running.abort_all();
             while running.join_next().await.is_some() {}
             break;
@@ -870,7 +937,7 @@ where
             failures,
         });
     }
-    Ok(gather_outputs(spec, results))
+    Ok(results)
 }
 
 /// The body of a map task run on its own (`Task::dispatch` outside the engine): the elements run
@@ -961,6 +1028,18 @@ pub fn array_job_index(env: impl Fn(&str) -> Option<String>) -> Result<usize, St
         .checked_add(index)
         .and_then(|i| usize::try_from(i).ok())
         .ok_or_else(|| format!("the element index {offset} + {index} is out of range"))
+}
+
+/// The environment Propeller gives the container of element `index` of an ArrayNode:
+/// `BATCH_JOB_ARRAY_INDEX_VAR_NAME=FLYTE_K8S_ARRAY_INDEX` and `FLYTE_K8S_ARRAY_INDEX=<index>`.
+pub fn element_env(index: usize) -> Vec<(String, String)> {
+    vec![
+        (
+            "BATCH_JOB_ARRAY_INDEX_VAR_NAME".to_string(),
+            "FLYTE_K8S_ARRAY_INDEX".to_string(),
+        ),
+        ("FLYTE_K8S_ARRAY_INDEX".to_string(), index.to_string()),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -123,3 +123,96 @@ fn fast_package_ships_the_binary_and_prefixes_the_command() {
     );
     assert_eq!(&args[7..9], ["quickstart", "execute"]);
 }
+
+/// Runs the quickstart example's `cmd` (`serialize` or `package`) with `args`, returning the
+/// version printed on stderr and the versions in every TaskSpec it wrote.
+fn versions(cmd: &str, args: &[&str]) -> (String, Vec<String>) {
+    use flytekit_idl::Message;
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir
+        .path()
+        .join(if cmd == "package" { "p.tgz" } else { "out" });
+    let o = Command::new(flytekit_oracle::example_binary("quickstart"))
+        .args([cmd, "-o"])
+        .arg(&out)
+        .args(["--image", "ghcr.io/acme/app:v1"])
+        .args(args)
+        .output()
+        .expect("quickstart runs");
+    assert!(o.status.success(), "{o:?}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let printed = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .unwrap_or_else(|| panic!("no `version: ` line in {stderr}"))
+        .to_string();
+    let mut specs: Vec<Vec<u8>> = Vec::new();
+    if cmd == "package" {
+        let file = std::fs::File::open(&out).unwrap();
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        for entry in tar.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            if entry.path().unwrap().to_string_lossy().ends_with("_1.pb") {
+                let mut bytes = Vec::new();
+                entry.read_to_end(&mut bytes).unwrap();
+                specs.push(bytes);
+            }
+        }
+    } else {
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().ends_with("_1.pb") {
+                specs.push(std::fs::read(path).unwrap());
+            }
+        }
+    }
+    assert!(!specs.is_empty(), "no TaskSpec written");
+    let versions = specs
+        .iter()
+        .map(|b| {
+            let spec = flytekit_idl::admin::TaskSpec::decode(b.as_slice()).unwrap();
+            spec.template.unwrap().id.unwrap().version
+        })
+        .collect();
+    (printed, versions)
+}
+
+/// Without `--version`, the version is a hash of what is shipped: stable across runs, changed by
+/// the environment, the images and fast registration; an explicit `--version` wins.
+#[test]
+fn versions_default_to_a_content_hash() {
+    let t = std::time::Instant::now();
+    let (v, all) = versions("serialize", &[]);
+    let hashed = t.elapsed();
+    assert_eq!(v.len(), 26, "{v}");
+    assert!(
+        v.chars()
+            .all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c)),
+        "{v}"
+    );
+    assert!(all.iter().all(|x| *x == v), "{all:?} vs {v}");
+    assert_eq!(versions("serialize", &[]).0, v, "same inputs, same version");
+    assert_ne!(versions("serialize", &["--env", "A=1"]).0, v);
+    assert_ne!(
+        versions("serialize", &["--image", "side=ghcr.io/acme/side:2"]).0,
+        v
+    );
+    let t = std::time::Instant::now();
+    let (explicit, all) = versions("serialize", &["--version", "v9"]);
+    let pinned = t.elapsed();
+    assert_eq!(explicit, "v9");
+    assert!(all.iter().all(|x| x == "v9"), "{all:?}");
+
+    // package: the same hash as serialize (same binary, images and entities), and with --fast
+    // the bundle (and the fast-execute commands) make another, equally stable, version.
+    let (p, all) = versions("package", &[]);
+    assert_eq!(p, v);
+    assert!(all.iter().all(|x| *x == p));
+    let (f, all) = versions("package", &["--fast"]);
+    assert_ne!(f, p);
+    assert!(all.iter().all(|x| *x == f));
+    assert_eq!(versions("package", &["--fast"]).0, f);
+    assert_eq!(versions("package", &["-v", "v3"]).0, "v3");
+    eprintln!("serialize: {hashed:.2?} with a content version, {pinned:.2?} with --version");
+}

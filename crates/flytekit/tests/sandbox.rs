@@ -205,3 +205,95 @@ fn ctrl_c_kills_the_task_containers() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+fn count_files(dir: &std::path::Path, name: &str) -> usize {
+    walk(dir)
+        .iter()
+        .filter(|p| p.file_name().and_then(|n| n.to_str()) == Some(name))
+        .count()
+}
+
+/// Map tasks and dynamic tasks go through the container contract in the sandbox, as Propeller
+/// runs them — and agree with the in-process engine.
+#[test]
+fn map_and_dynamic_runs_agree_with_in_process() {
+    let cases: &[&[&str]] = &[
+        &["squares", "--xs", "[1,2,3]"],
+        &["roots", "--xs", "[4,-1,9]"],
+        &[
+            "shifted",
+            "--ps",
+            r#"[{"x":1,"y":2},{"x":-3,"y":0}]"#,
+            "--dx",
+            "3",
+        ],
+        &["fan", "--n", "3", "--base", "10"],
+        &["passthrough", "--n", "7"],
+        &["squares_dyn", "--xs", "[1,2,3]"],
+        &["nested", "--n", "3"],
+        &["checked_fan", "--n", "3"],
+        &["fan_twice", "--n", "2"],
+    ];
+    for args in cases {
+        let mut local_args = args.to_vec();
+        local_args.push("--no-cache");
+        let local = json(&run("fanout", &local_args, &[]));
+        let store = tempfile::tempdir().unwrap();
+        let mut sargs = local_args.clone();
+        sargs.extend(["--sandbox-store", store.path().to_str().unwrap()]);
+        let sandboxed = json(&run("fanout", &sargs, &[]));
+        assert_eq!(sandboxed, local, "run {args:?}");
+    }
+}
+
+/// A map node is an ArrayNode: its whole inputs are written once and every element's container
+/// (`map-execute`, index in `FLYTE_K8S_ARRAY_INDEX`) picks its element from them.
+#[test]
+fn map_elements_share_the_maps_inputs() {
+    let store = tempfile::tempdir().unwrap();
+    let args = [
+        "squares",
+        "--xs",
+        "[1,2,3,4]",
+        "--no-cache",
+        "--sandbox-store",
+        store.path().to_str().unwrap(),
+    ];
+    assert_eq!(
+        json(&run("fanout", &args, &[]))["o0"],
+        serde_json::json!([1, 4, 9, 16])
+    );
+    assert_eq!(count_files(store.path(), "inputs.pb"), 1);
+    assert_eq!(count_files(store.path(), "outputs.pb"), 4);
+}
+
+/// A dynamic task's container writes `futures.pb`; the sandbox runs its nodes (`dn0`, ...) as
+/// containers of their own.
+#[test]
+fn dynamic_tasks_write_futures_that_the_sandbox_runs() {
+    let store = tempfile::tempdir().unwrap();
+    let args = [
+        "fan",
+        "--n",
+        "3",
+        "--base",
+        "1",
+        "--no-cache",
+        "--sandbox-store",
+        store.path().to_str().unwrap(),
+    ];
+    let o = run("fanout", &args, &[]);
+    assert_eq!(json(&o)["o0"], serde_json::json!(2 + 3 + 4));
+    assert_eq!(count_files(store.path(), "futures.pb"), 1);
+    // The dynamic task's container, then three `inc` nodes and `total`.
+    assert_eq!(count_files(store.path(), "inputs.pb"), 5);
+    assert_eq!(count_files(store.path(), "outputs.pb"), 4);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("/dn3"), "{stderr}");
+
+    // A failing body is the dynamic task's own USER error; nothing is expanded.
+    let o = run("fanout", &["checked_fan", "--n", "-1", "--sandbox"], &[]);
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("n must not be negative"), "{stderr}");
+}

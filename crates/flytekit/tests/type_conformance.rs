@@ -379,10 +379,10 @@ async fn rust_writes_flytekit_reads() {
 async fn literal_types_match_flytekit() {
     let mut map = LiteralMap::default();
     let mut add = |name: &str, t: flytekit::idl::core::LiteralType| {
-        let literal: Literal = scalar_literal(scalar::Value::Binary(Binary {
+        let literal: Literal = scalar_literal(scalar::Value::Binary(Box::new(Binary {
             value: t.encode_to_vec(),
             tag: "literal_type".into(),
-        }));
+        })));
         map.literals.insert(name.to_string(), literal);
     };
     macro_rules! types {

@@ -39,7 +39,7 @@ fn string(v: &str) -> Literal {
 
 fn inputs(name: &str, literal: Literal) -> LiteralMap {
     LiteralMap {
-        literals: HashMap::from([(name.to_string(), literal)]),
+        literals: std::collections::BTreeMap::from([(name.to_string(), literal)]),
     }
 }
 
@@ -137,9 +137,9 @@ async fn errors_inside_collections_say_where() {
         ],
     );
     let map = Literal {
-        value: Some(literal::Value::Map(LiteralMap {
-            literals: HashMap::from([("k".to_string(), int(1000))]),
-        })),
+        value: Some(literal::Value::Map(Box::new(LiteralMap {
+            literals: std::collections::BTreeMap::from([("k".to_string(), int(1000))]),
+        }))),
         ..Default::default()
     };
     assert_contains(
@@ -185,7 +185,7 @@ async fn malformed_literals_are_errors() {
         &["received an empty literal"],
     );
     let empty_scalar = Literal {
-        value: Some(literal::Value::Scalar(Box::new(Scalar { value: None }))),
+        value: Some(literal::Value::Scalar(Scalar { value: None })),
         ..Default::default()
     };
     assert_contains(&error::<String>(empty_scalar).await, &["empty scalar"]);
@@ -213,18 +213,18 @@ async fn malformed_literals_are_errors() {
         nanos: 0,
     }));
     assert_contains(&error::<DateTime<Utc>>(far).await, &["outside the range"]);
-    let garbage = scalar_literal(scalar::Value::Binary(Binary {
+    let garbage = scalar_literal(scalar::Value::Binary(Box::new(Binary {
         value: vec![0xc1, 0xff, 0x00],
         tag: "msgpack".into(),
-    }));
+    })));
     assert_contains(
         &error::<Point>(garbage).await,
         &["cannot decode msgpack", "Point"],
     );
-    let other_tag = scalar_literal(scalar::Value::Binary(Binary {
+    let other_tag = scalar_literal(scalar::Value::Binary(Box::new(Binary {
         value: vec![],
         tag: "pickle".into(),
-    }));
+    })));
     assert_contains(
         &error::<Point>(other_tag).await,
         &["unsupported binary tag \"pickle\""],
@@ -233,7 +233,7 @@ async fn malformed_literals_are_errors() {
         &error::<Color>(string("purple")).await,
         &["\"purple\" is not one of the enum's values [red, green]"],
     );
-    let dir_blob = scalar_literal(scalar::Value::Blob(Blob {
+    let dir_blob = scalar_literal(scalar::Value::Blob(Box::new(Blob {
         metadata: Some(BlobMetadata {
             r#type: Some(BlobType {
                 format: String::new(),
@@ -241,20 +241,20 @@ async fn malformed_literals_are_errors() {
             }),
         }),
         uri: "memory://b/k".into(),
-    }));
+    })));
     assert_contains(
         &error::<FlyteFile>(dir_blob).await,
         &["expected file", "received directory memory://b/k"],
     );
-    let no_uri = scalar_literal(scalar::Value::Blob(Blob {
+    let no_uri = scalar_literal(scalar::Value::Blob(Box::new(Blob {
         metadata: None,
         uri: String::new(),
-    }));
+    })));
     assert_contains(&error::<FlyteFile>(no_uri).await, &["no URI"]);
-    let missing_object = scalar_literal(scalar::Value::Blob(Blob {
+    let missing_object = scalar_literal(scalar::Value::Blob(Box::new(Blob {
         metadata: None,
         uri: "memory://nowhere/f".into(),
-    }));
+    })));
     assert_contains(
         &error::<FlyteFile>(missing_object).await,
         &["memory://nowhere/f", "not found"],
@@ -330,10 +330,10 @@ async fn deeply_nested_msgpack_is_rejected_not_a_stack_overflow() {
     // 100,000 nested one-element arrays.
     let mut bytes = vec![0x91u8; 100_000];
     bytes.push(0x01);
-    let lit = scalar_literal(scalar::Value::Binary(Binary {
+    let lit = scalar_literal(scalar::Value::Binary(Box::new(Binary {
         value: bytes,
         tag: "msgpack".into(),
-    }));
+    })));
     assert_contains(
         &error::<Point>(lit.clone()).await,
         &["cannot decode msgpack"],

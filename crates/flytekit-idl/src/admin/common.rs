@@ -300,16 +300,16 @@ pub struct UrlBlob {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Labels {
     /// Label keys mapped to their values.
-    #[prost(map = "string, string", tag = "1")]
-    pub values: ::std::collections::HashMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "1")]
+    pub values: ::std::collections::BTreeMap<String, String>,
 }
 
 /// Kubernetes annotations applied to the pods of an execution.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Annotations {
     /// Annotation keys mapped to their values.
-    #[prost(map = "string, string", tag = "1")]
-    pub values: ::std::collections::HashMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "1")]
+    pub values: ::std::collections::BTreeMap<String, String>,
 }
 
 /// Environment variables passed to every task of an execution.

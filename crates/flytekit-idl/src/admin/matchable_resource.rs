@@ -38,8 +38,8 @@ pub struct TaskResourceAttributes {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ClusterResourceAttributes {
     /// Template variable names mapped to their values.
-    #[prost(map = "string, string", tag = "1")]
-    pub attributes: ::std::collections::HashMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "1")]
+    pub attributes: ::std::collections::BTreeMap<String, String>,
 }
 
 /// Tags selecting the execution queue.

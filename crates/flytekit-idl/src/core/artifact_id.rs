@@ -165,8 +165,8 @@ pub mod label_value {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Partitions {
     /// Partition values keyed by partition name.
-    #[prost(map = "string, message", tag = "1")]
-    pub value: ::std::collections::HashMap<String, LabelValue>,
+    #[prost(btree_map = "string, message", tag = "1")]
+    pub value: ::std::collections::BTreeMap<String, LabelValue>,
 }
 
 /// The time partition of an artifact.

@@ -6,11 +6,11 @@ use super::{LaunchPlanTemplate, TaskTemplate, WorkflowTemplate};
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ConnectionSet {
     /// For each node id, the nodes that depend on it.
-    #[prost(map = "string, message", tag = "7")]
-    pub downstream: ::std::collections::HashMap<String, connection_set::IdList>,
+    #[prost(btree_map = "string, message", tag = "7")]
+    pub downstream: ::std::collections::BTreeMap<String, connection_set::IdList>,
     /// For each node id, the nodes it depends on.
-    #[prost(map = "string, message", tag = "8")]
-    pub upstream: ::std::collections::HashMap<String, connection_set::IdList>,
+    #[prost(btree_map = "string, message", tag = "8")]
+    pub upstream: ::std::collections::BTreeMap<String, connection_set::IdList>,
 }
 /// Nested types of [`ConnectionSet`].
 pub mod connection_set {

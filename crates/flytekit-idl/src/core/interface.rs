@@ -23,8 +23,8 @@ pub struct Variable {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct VariableMap {
     /// Variables keyed by name.
-    #[prost(map = "string, message", tag = "1")]
-    pub variables: ::std::collections::HashMap<String, Variable>,
+    #[prost(btree_map = "string, message", tag = "1")]
+    pub variables: ::std::collections::BTreeMap<String, Variable>,
 }
 
 /// The signature of a task or workflow: its inputs and outputs.
@@ -72,8 +72,8 @@ pub mod parameter {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ParameterMap {
     /// Parameters keyed by input name.
-    #[prost(map = "string, message", tag = "1")]
-    pub parameters: ::std::collections::HashMap<String, Parameter>,
+    #[prost(btree_map = "string, message", tag = "1")]
+    pub parameters: ::std::collections::BTreeMap<String, Parameter>,
 }
 
 impl_name! {

@@ -121,6 +121,10 @@ pub struct Scalar {
 /// Nested types of [`Scalar`].
 pub mod scalar {
     /// The concrete scalar; exactly one kind is set.
+    ///
+    /// Variants larger than a primitive are boxed so that a scalar stays 40 bytes: every
+    /// [`Literal`](super::Literal) holds one inline, and a list of a million integers is a
+    /// million literals (measured in `bench/literals.sh`).
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Value {
         /// An integer, float, string, boolean, datetime or duration.
@@ -128,25 +132,25 @@ pub mod scalar {
         Primitive(super::Primitive),
         /// A file or directory.
         #[prost(message, tag = "2")]
-        Blob(super::Blob),
+        Blob(Box<super::Blob>),
         /// Tagged opaque bytes.
         #[prost(message, tag = "3")]
-        Binary(super::Binary),
+        Binary(Box<super::Binary>),
         /// A legacy schema-typed table.
         #[prost(message, tag = "4")]
-        Schema(super::Schema),
+        Schema(Box<super::Schema>),
         /// The `None` value.
         #[prost(message, tag = "5")]
         NoneType(super::Void),
         /// An error produced by an upstream node, passed along as data.
         #[prost(message, tag = "6")]
-        Error(super::Error),
+        Error(Box<super::Error>),
         /// Arbitrary JSON-like data (`SimpleType::Struct`), e.g. a dict or a dataclass.
         #[prost(message, tag = "7")]
         Generic(::prost_types::Struct),
         /// A structured dataset (dataframe).
         #[prost(message, tag = "8")]
-        StructuredDataset(super::StructuredDataset),
+        StructuredDataset(Box<super::StructuredDataset>),
         /// A value of a union type. Boxed because it can contain any literal.
         #[prost(message, tag = "9")]
         Union(Box<super::Union>),
@@ -162,8 +166,9 @@ pub struct Literal {
     #[prost(string, tag = "4")]
     pub hash: String,
     /// Free-form key-value metadata attached to the value.
-    #[prost(map = "string, string", tag = "5")]
-    pub metadata: ::std::collections::HashMap<String, String>,
+    /// A `BTreeMap`: empty costs nothing to create, and entries encode in a stable order.
+    #[prost(btree_map = "string, string", tag = "5")]
+    pub metadata: ::std::collections::BTreeMap<String, String>,
     /// The value itself; exactly one kind is set.
     #[prost(oneof = "literal::Value", tags = "1, 2, 3, 8")]
     pub value: Option<literal::Value>,
@@ -174,15 +179,16 @@ pub mod literal {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     #[allow(clippy::large_enum_variant)]
     pub enum Value {
-        /// A single value. Boxed because scalars may contain literals (unions).
+        /// A single value, inline (its large variants are boxed inside [`Scalar`](super::Scalar)).
         #[prost(message, tag = "1")]
-        Scalar(Box<super::Scalar>),
+        Scalar(super::Scalar),
         /// An ordered list of literals.
         #[prost(message, tag = "2")]
         Collection(super::LiteralCollection),
-        /// A string-keyed map of literals.
+        /// A string-keyed map of literals. Boxed: it is rare in lists, and every
+        /// element of a list pays for the largest variant.
         #[prost(message, tag = "3")]
-        Map(super::LiteralMap),
+        Map(Box<super::LiteralMap>),
         /// Set instead of the value when the literal was too large and was written to blob storage;
         /// points to it. Boxed: it is rare and large, and every `Literal` pays for the largest
         /// variant (a 1M-element list of integers allocates a million `Literal`s).
@@ -217,8 +223,8 @@ pub struct LiteralCollection {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct LiteralMap {
     /// Values keyed by variable name (or dict key).
-    #[prost(map = "string, message", tag = "1")]
-    pub literals: ::std::collections::HashMap<String, Literal>,
+    #[prost(btree_map = "string, message", tag = "1")]
+    pub literals: ::std::collections::BTreeMap<String, Literal>,
 }
 
 /// A list of bindings, resolved element-wise into a [`LiteralCollection`].
@@ -233,8 +239,8 @@ pub struct BindingDataCollection {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct BindingDataMap {
     /// The entry bindings, keyed by map key.
-    #[prost(map = "string, message", tag = "1")]
-    pub bindings: ::std::collections::HashMap<String, BindingData>,
+    #[prost(btree_map = "string, message", tag = "1")]
+    pub bindings: ::std::collections::BTreeMap<String, BindingData>,
 }
 
 /// Extra type information for a binding that feeds a union-typed input.
@@ -347,13 +353,28 @@ mod tests {
 
     fn int_literal(v: i64) -> Literal {
         Literal {
-            value: Some(literal::Value::Scalar(Box::new(Scalar {
+            value: Some(literal::Value::Scalar(Scalar {
                 value: Some(scalar::Value::Primitive(Primitive {
                     value: Some(primitive::Value::Integer(v)),
                 })),
-            }))),
+            })),
             ..Default::default()
         }
+    }
+
+    /// Every element of a list is a `Literal`: keep it small (see `scalar::Value`).
+    #[test]
+    fn literals_stay_small() {
+        assert!(
+            std::mem::size_of::<Scalar>() <= 40,
+            "{}",
+            std::mem::size_of::<Scalar>()
+        );
+        assert!(
+            std::mem::size_of::<Literal>() <= 96,
+            "{}",
+            std::mem::size_of::<Literal>()
+        );
     }
 
     #[test]
@@ -370,7 +391,7 @@ mod tests {
             value: Some(literal::Value::Collection(LiteralCollection {
                 literals: vec![
                     Literal {
-                        value: Some(literal::Value::Map(map)),
+                        value: Some(literal::Value::Map(Box::new(map))),
                         ..Default::default()
                     },
                     int_literal(3),

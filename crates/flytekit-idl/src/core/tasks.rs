@@ -187,8 +187,8 @@ pub struct TaskMetadata {
     #[prost(bool, tag = "9")]
     pub cache_serializable: bool,
     /// Arbitrary string tags.
-    #[prost(map = "string, string", tag = "11")]
-    pub tags: ::std::collections::HashMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "11")]
+    pub tags: ::std::collections::BTreeMap<String, String>,
     /// Name of a `PodTemplate` resource to base the task's pod on.
     #[prost(string, tag = "12")]
     pub pod_template_name: String,
@@ -247,8 +247,8 @@ pub struct TaskTemplate {
     #[prost(message, optional, tag = "9")]
     pub extended_resources: Option<ExtendedResources>,
     /// Plugin configuration as plain key-value strings.
-    #[prost(map = "string, string", tag = "16")]
-    pub config: ::std::collections::HashMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "16")]
+    pub config: ::std::collections::BTreeMap<String, String>,
     /// What the task runs; plugins that only call an external service set none.
     #[prost(oneof = "task_template::Target", tags = "6, 17, 18")]
     pub target: Option<task_template::Target>,
@@ -504,11 +504,11 @@ pub struct K8sPod {
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct K8sObjectMetadata {
     /// Kubernetes labels.
-    #[prost(map = "string, string", tag = "1")]
-    pub labels: ::std::collections::HashMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "1")]
+    pub labels: ::std::collections::BTreeMap<String, String>,
     /// Kubernetes annotations.
-    #[prost(map = "string, string", tag = "2")]
-    pub annotations: ::std::collections::HashMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "2")]
+    pub annotations: ::std::collections::BTreeMap<String, String>,
 }
 
 /// A task target given as a SQL statement.

@@ -222,8 +222,8 @@ pub struct TypeStructure {
     #[prost(string, tag = "1")]
     pub tag: String,
     /// For dataclass-like types, the type of each attribute by name.
-    #[prost(map = "string, message", tag = "2")]
-    pub dataclass_type: ::std::collections::HashMap<String, LiteralType>,
+    #[prost(btree_map = "string, message", tag = "2")]
+    pub dataclass_type: ::std::collections::BTreeMap<String, LiteralType>,
 }
 
 /// Free-form annotations attached to a type by SDKs or tooling; ignored by type checking.

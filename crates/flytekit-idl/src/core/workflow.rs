@@ -269,8 +269,8 @@ pub struct NodeMetadata {
     #[prost(message, optional, tag = "5")]
     pub retries: Option<RetryStrategy>,
     /// Extra node-level configuration as plain key-value strings.
-    #[prost(map = "string, string", tag = "10")]
-    pub config: ::std::collections::HashMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "10")]
+    pub config: ::std::collections::BTreeMap<String, String>,
     /// Interruptibility override; unset inherits from the task or workflow.
     #[prost(oneof = "node_metadata::InterruptibleValue", tags = "6")]
     pub interruptible_value: Option<node_metadata::InterruptibleValue>,
@@ -386,8 +386,8 @@ pub struct WorkflowMetadata {
     #[prost(enumeration = "workflow_metadata::OnFailurePolicy", tag = "2")]
     pub on_failure: i32,
     /// Arbitrary string tags.
-    #[prost(map = "string, string", tag = "3")]
-    pub tags: ::std::collections::HashMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "3")]
+    pub tags: ::std::collections::BTreeMap<String, String>,
 }
 /// Nested types of [`WorkflowMetadata`].
 pub mod workflow_metadata {

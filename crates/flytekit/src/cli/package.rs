@@ -3,12 +3,17 @@
 //! `WorkflowSpec`), `_3.pb` (admin `LaunchPlan`), and with `--fast` the code bundle
 //! `fast<digest>.tar.gz` holding this binary, whose location `flytectl` fills into the
 //! `{{ .remote_package_path }}` placeholder of each task's `fast-execute` command.
+//!
+//! Without `--version` the version is a content hash ([`super::serialize`]'s module docs): of
+//! this binary, or with `--fast` of the bundle, and of the images, environment and entities.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::serialize::{RegistrationArgs, SerializedEntity, serialize_entities};
+use super::serialize::{
+    RegistrationArgs, SerializedEntity, current_binary_digest, serialize_versioned,
+};
 use crate::task::FastSerializationSettings;
 use crate::workflow::Workflow;
 
@@ -84,7 +89,19 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
         });
         bundle = Some(b);
     }
-    let files = serialize_entities(&workflows, &tasks, &settings).map_err(|e| e.to_string())?;
+    // The code that ships: the bundle with --fast, else this binary (baked into its image).
+    let code = || match &bundle {
+        Some(b) => Ok(format!("fast-bundle:md5:{}", b.digest)),
+        None => current_binary_digest(),
+    };
+    let files = serialize_versioned(
+        &workflows,
+        &tasks,
+        &mut settings,
+        args.registration.version.as_deref(),
+        code,
+    )?;
+    eprintln!("version: {}", settings.version);
     let n = files.len();
     let output = args.output.clone();
     tokio::task::spawn_blocking(move || {

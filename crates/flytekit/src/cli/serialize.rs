@@ -4,8 +4,18 @@
 //! included) and `_3.pb` for its default launch plan (`admin.LaunchPlan`).
 //!
 //! ```text
-//! <binary> serialize --project p --domain development --version v1 -o out/ [WORKFLOW...]
+//! <binary> serialize --project p --domain development [--version v1] -o out/ [WORKFLOW...]
 //! ```
+//!
+//! # Content versions
+//! Without `--version`, the version is a hash of what is shipped ([`content_version`]): the
+//! digest of the code (this binary's SHA-256, or the fast bundle's digest with `package
+//! --fast`), the images (`--image`), the registration environment and the binary name, and every
+//! serialized entity, serialized first with [`VERSION_PLACEHOLDER`] as its version. The entities
+//! are then serialized again with the hash as their version ([`serialize_versioned`]). The same
+//! binary, images, environment and entities give the same version on every machine, so
+//! registering unchanged code creates no new versions; any change gives a new one. The chosen
+//! version is printed to stderr as `version: <v>`.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -26,9 +36,11 @@ pub struct RegistrationArgs {
     /// Flyte domain of the identifiers.
     #[arg(long, short = 'd', default_value = "development")]
     pub domain: String,
-    /// Version of the identifiers.
+    /// Version of the identifiers. Default: a hash of what is shipped (the binary, or the fast
+    /// bundle with `--fast`, the images, the environment and the serialized entities), so
+    /// unchanged code registers under the same version; printed to stderr as `version: <v>`.
     #[arg(long, short = 'v')]
-    pub version: String,
+    pub version: Option<String>,
     /// Images: `uri` (the default image) or `name=uri`, repeatable; tasks without an image use
     /// the default (also taken from `FLYTE_INTERNAL_IMAGE`).
     #[arg(long, short = 'i', value_name = "[NAME=]URI")]
@@ -42,7 +54,8 @@ pub struct RegistrationArgs {
 }
 
 impl RegistrationArgs {
-    /// The serialization settings these arguments describe.
+    /// The serialization settings these arguments describe; without `--version` their version
+    /// is [`VERSION_PLACEHOLDER`] (see [`serialize_versioned`]).
     pub fn settings(&self) -> Result<SerializationSettings, String> {
         let image_config = crate::image::ImageConfig::from_cli_values(&self.image, "image")
             .map_err(|e| e.to_string())?;
@@ -53,7 +66,13 @@ impl RegistrationArgs {
                 .ok_or_else(|| format!("--env {kv}: expected KEY=VALUE"))?;
             env.push((k.to_string(), v.to_string()));
         }
-        let mut s = SerializationSettings::new(&self.project, &self.domain, &self.version)
+        let version = self.version.as_deref().unwrap_or(VERSION_PLACEHOLDER);
+        if version.is_empty() {
+            return Err(
+                "--version is empty; give a version, or leave it out to use a content hash".into(),
+            );
+        }
+        let mut s = SerializationSettings::new(&self.project, &self.domain, version)
             .with_image_config(image_config);
         s.env = env;
         if let Some(b) = &self.binary {
@@ -169,6 +188,100 @@ pub fn serialize_entities(
     Ok(out)
 }
 
+/// The version entities are serialized with before their content version is known.
+pub const VERSION_PLACEHOLDER: &str = "flytekit-rs-content-version-placeholder";
+
+/// The content version of a registration: the lowercase base32 (RFC 4648 alphabet, no padding)
+/// of the first 16 bytes of a SHA-256, 26 characters of `[a-z2-7]`, valid in any Flyte
+/// identifier. The hash covers, each length-prefixed: `code` (a digest of the shipped code,
+/// such as `binary:sha256:<hex>` or `fast-bundle:md5:<hex>`), the project and domain, the binary
+/// name, the default and named images, the registration environment, and every entity's file
+/// name and bytes (serialized with [`VERSION_PLACEHOLDER`]).
+pub fn content_version(
+    code: &str,
+    settings: &SerializationSettings,
+    entities: &[SerializedEntity],
+) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(b"flytekit-rs content version 1");
+    field(code.as_bytes());
+    field(settings.project.as_bytes());
+    field(settings.domain.as_bytes());
+    field(settings.binary.as_bytes());
+    let cfg = &settings.image_config;
+    field(
+        cfg.default_image
+            .as_ref()
+            .map(|i| i.full())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    for image in &cfg.images {
+        field(format!("{}={}", image.name, image.full()).as_bytes());
+    }
+    for (k, v) in &settings.env {
+        field(format!("{k}={v}").as_bytes());
+    }
+    for e in entities {
+        field(e.file_name.as_bytes());
+        field(&e.bytes);
+    }
+    base32_lower(&h.finalize()[..16])
+}
+
+/// Lowercase RFC 4648 base32 without padding.
+fn base32_lower(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+/// [`serialize_entities`] with the version chosen: `version` when given, else the
+/// [`content_version`] of the entities serialized with [`VERSION_PLACEHOLDER`] and of the code
+/// digest `code()` (only computed then). Sets `settings.version` to the chosen version and
+/// returns the entities serialized with it.
+pub fn serialize_versioned(
+    workflows: &[Workflow],
+    tasks: &[crate::task::Task],
+    settings: &mut SerializationSettings,
+    version: Option<&str>,
+    code: impl FnOnce() -> Result<String, String>,
+) -> Result<Vec<SerializedEntity>, String> {
+    if let Some(v) = version {
+        settings.version = v.to_string();
+        return serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string());
+    }
+    settings.version = VERSION_PLACEHOLDER.to_string();
+    let draft = serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())?;
+    settings.version = content_version(&code()?, settings, &draft);
+    serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())
+}
+
+/// `binary:sha256:<hex>` of this executable: the code digest of a registration without a fast
+/// bundle.
+pub fn current_binary_digest() -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+    let digest = crate::fast::file_sha256(&exe).map_err(|e| e.to_string())?;
+    Ok(format!("binary:sha256:{digest}"))
+}
+
 /// Entry point of `serialize`.
 pub fn serialize(args: SerializeArgs) -> ExitCode {
     let all = crate::workflow::registered();
@@ -194,7 +307,7 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
         }
         v
     };
-    let settings = match args.registration.settings() {
+    let mut settings = match args.registration.settings() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -206,13 +319,20 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
     } else {
         Vec::new()
     };
-    let files = match serialize_entities(&selected, &standalone, &settings) {
+    let files = match serialize_versioned(
+        &selected,
+        &standalone,
+        &mut settings,
+        args.registration.version.as_deref(),
+        current_binary_digest,
+    ) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
+    eprintln!("version: {}", settings.version);
     if let Err(e) = std::fs::create_dir_all(&args.output_dir) {
         eprintln!("error: cannot create {}: {e}", args.output_dir.display());
         return ExitCode::FAILURE;
@@ -230,4 +350,69 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
         args.output_dir.display()
     );
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base32_matches_rfc4648() {
+        // RFC 4648 §10 test vectors, lowercased, without padding.
+        for (input, want) in [
+            ("", ""),
+            ("f", "my"),
+            ("fo", "mzxq"),
+            ("foo", "mzxw6"),
+            ("foob", "mzxw6yq"),
+            ("fooba", "mzxw6ytb"),
+            ("foobar", "mzxw6ytboi"),
+        ] {
+            assert_eq!(base32_lower(input.as_bytes()), want, "{input}");
+        }
+    }
+
+    /// Map fields (interface variables, config, labels, literal maps) are `BTreeMap`s in the wire
+    /// types, so equal entities encode to equal bytes in every process: content versions and
+    /// `package` archives depend on it.
+    #[test]
+    fn equal_maps_encode_to_equal_bytes() {
+        use flytekit_idl::core::{Variable, VariableMap};
+        let vars = |names: &[&str]| {
+            VariableMap {
+                variables: names
+                    .iter()
+                    .map(|n| (n.to_string(), Variable::default()))
+                    .collect(),
+            }
+            .encode_to_vec()
+        };
+        assert_eq!(vars(&["p", "q", "r", "s"]), vars(&["s", "r", "q", "p"]));
+        assert_ne!(vars(&["p", "q"]), vars(&["p", "r"]));
+    }
+
+    #[test]
+    fn content_versions_follow_every_input() {
+        let settings = SerializationSettings::new("p", "d", VERSION_PLACEHOLDER);
+        let entities = vec![SerializedEntity {
+            file_name: "0_t_1.pb".into(),
+            bytes: vec![1, 2, 3],
+        }];
+        let v = content_version("binary:sha256:aa", &settings, &entities);
+        assert_eq!(v.len(), 26);
+        assert!(
+            v.chars()
+                .all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c))
+        );
+        assert_eq!(v, content_version("binary:sha256:aa", &settings, &entities));
+        assert_ne!(v, content_version("binary:sha256:ab", &settings, &entities));
+        let mut env = settings.clone();
+        env.env.push(("A".into(), "1".into()));
+        assert_ne!(v, content_version("binary:sha256:aa", &env, &entities));
+        let images = settings.clone().with_default_image("ghcr.io/a/b:1");
+        assert_ne!(v, content_version("binary:sha256:aa", &images, &entities));
+        let mut changed = entities.clone();
+        changed[0].bytes.push(4);
+        assert_ne!(v, content_version("binary:sha256:aa", &settings, &changed));
+    }
 }

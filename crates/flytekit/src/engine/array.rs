@@ -12,7 +12,9 @@
 //!   sync task bodies run on the worker's own thread — so an element costs a literal round trip,
 //!   not a task spawn and a thread hand-off. The map reports progress as one node.
 //! - **Per element**: when the inner task is cached, or in the sandbox, every element is a task
-//!   node of its own (`<path>[<i>]`) with the engine's cache lookup or container run.
+//!   node of its own (`<path>[<i>]`) with the engine's cache lookup or container run. In the
+//!   sandbox an element runs like a Propeller ArrayNode sub-node: the map task's `map-execute`
+//!   container on the map's whole `inputs.pb`, its index in `FLYTE_K8S_ARRAY_INDEX`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -21,7 +23,7 @@ use std::time::Instant;
 use flytekit_idl::core::LiteralMap;
 use tokio::task::JoinSet;
 
-use super::{BoxFuture, Engine, EngineError, RunScope};
+use super::{BoxFuture, Engine, EngineError, RunScope, Via, sandbox};
 use crate::map_task::{
     MapFailure, MapSpec, element_inputs, gather_outputs, map_size, run_elements,
 };
@@ -76,7 +78,7 @@ impl Engine {
                     prefix: String::new(),
                 };
                 return self
-                    .run_map_per_element(spec, name, inputs, path, overrides, limit, scope)
+                    .run_map_per_element(task, spec, inputs, path, overrides, limit, scope)
                     .await;
             }
             progress.started(&path, &name);
@@ -92,19 +94,34 @@ impl Engine {
         })
     }
 
-    /// Every element a task node of its own, through `run_task_node`.
+    /// Every element a task node of its own, through `run_task_node`. In the sandbox each element
+    /// runs the map task's container (`map-execute`) on the map's whole inputs, written once,
+    /// with the element's index in its environment, as Propeller runs an ArrayNode.
     #[allow(clippy::too_many_arguments)]
     async fn run_map_per_element(
         self,
+        map: Task,
         spec: MapSpec,
-        name: String,
         inputs: LiteralMap,
         path: String,
         overrides: Option<NodeOverrides>,
         limit: usize,
         scope: RunScope,
     ) -> Result<LiteralMap, EngineError> {
+        let name = map.name().to_string();
         let inner = spec.inner().clone();
+        let shared_input = match &self.inner.options.sandbox {
+            None => None,
+            Some(opts) => Some(
+                sandbox::write_map_inputs(opts, self.inner.cx.storage(), &path, &inputs)
+                    .await
+                    .map_err(|reason| EngineError::MapFailed {
+                        node: path.clone(),
+                        task: name.clone(),
+                        reason,
+                    })?,
+            ),
+        };
         let result = run_elements(
             &spec,
             &inputs,
@@ -118,9 +135,17 @@ impl Engine {
                     prefix: String::new(),
                 };
                 let element_path = format!("{path}[{i}]");
+                let via = match &shared_input {
+                    Some(uri) => Via::MapElement {
+                        map: map.clone(),
+                        index: i,
+                        input: uri.clone(),
+                    },
+                    None => Via::Execute,
+                };
                 let run: BoxFuture<Result<LiteralMap, EngineError>> = Box::pin(async move {
                     engine
-                        .run_task_node(inner, element, element_path, overrides, &scope)
+                        .run_task_node_via(inner, element, element_path, overrides, &scope, via)
                         .await
                 });
                 run

@@ -131,7 +131,7 @@ impl LocalCache {
             |r| r.get(0),
         );
         match row {
-            Ok(bytes) => LiteralMap::decode(bytes.as_slice())
+            Ok(bytes) => flytekit_idl::codec::decode_literal_map(&bytes)
                 .map(Some)
                 .map_err(|source| CacheError::Decode {
                     path: self.path.clone(),
@@ -157,7 +157,12 @@ impl LocalCache {
         self.conn()
             .execute(
                 "INSERT OR REPLACE INTO task_cache (key, task, cache_version, outputs) VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![key, task, cache_version, outputs.encode_to_vec()],
+                rusqlite::params![
+                    key,
+                    task,
+                    cache_version,
+                    flytekit_idl::codec::encode_literal_map(outputs)
+                ],
             )
             .map(|_| ())
             .map_err(|source| CacheError::Sqlite { path: self.path.clone(), source })

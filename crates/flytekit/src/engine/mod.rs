@@ -14,6 +14,7 @@
 mod array;
 mod cache;
 mod dynamic;
+mod futures;
 mod progress;
 pub mod sandbox;
 
@@ -38,6 +39,7 @@ use crate::workflow::{Entity, FailurePolicy, INPUT_NODE_ID, Workflow, WorkflowEr
 pub use cache::{CACHE_DIR_ENV, CacheError, LocalCache, cache_key, default_cache_dir};
 use progress::Progress;
 pub use progress::ProgressMode;
+use sandbox::Outcome;
 pub use sandbox::SandboxOptions;
 
 /// How cached tasks use the local cache.
@@ -194,6 +196,14 @@ pub enum EngineError {
         /// The entity.
         entity: String,
         /// Why.
+        reason: String,
+    },
+    /// A dynamic task's `futures.pb` asks for something the sandbox cannot run.
+    #[error("node {node}: cannot run the dynamic task's futures.pb: {reason}")]
+    InvalidFutures {
+        /// The node path.
+        node: String,
+        /// What is wrong or unsupported.
         reason: String,
     },
     /// The engine could not set up its working directories.
@@ -509,7 +519,7 @@ impl Engine {
             let mut out = LiteralMap::default();
             for b in wf.output_bindings() {
                 let lit = match &b.binding {
-                    Some(data) => resolve(data, &inputs, &wf, &results),
+                    Some(data) => resolve(data, &|id| node_outputs(id, &inputs, &wf, &results)),
                     None => Err("the output is not bound".to_string()),
                 }
                 .map_err(|reason| EngineError::Binding {
@@ -533,33 +543,90 @@ impl Engine {
         inputs: &LiteralMap,
         path: &str,
         attempt: u32,
-    ) -> Result<LiteralMap, (Box<dyn std::error::Error + Send + Sync>, bool)> {
-        match &self.inner.options.sandbox {
-            None => {
-                let ctx = local_execution_context(&self.inner.cx);
-                task.dispatch(inputs, &ctx).await.map_err(|e| {
-                    (
-                        Box::new(e) as Box<dyn std::error::Error + Send + Sync>,
-                        true,
-                    )
-                })
+        via: &Via,
+    ) -> Result<Outcome, AttemptFailure> {
+        let Some(opts) = &self.inner.options.sandbox else {
+            let ctx = local_execution_context(&self.inner.cx);
+            return task
+                .dispatch(inputs, &ctx)
+                .await
+                .map(Outcome::Outputs)
+                .map_err(|e| (Box::new(e) as BoxError, true));
+        };
+        let storage = self.inner.cx.storage();
+        let result = match via {
+            Via::Execute => {
+                sandbox::run_attempt(task, inputs, path, attempt - 1, opts, storage).await
             }
-            Some(opts) => sandbox::run_attempt(
-                task,
-                inputs,
-                path,
-                attempt - 1,
-                opts,
-                self.inner.cx.storage(),
-            )
-            .await
-            .map_err(|e| {
-                let retryable = e.is_recoverable();
-                (
-                    Box::new(e) as Box<dyn std::error::Error + Send + Sync>,
-                    retryable,
-                )
-            }),
+            Via::MapElement { map, index, input } => match map.template(&sandbox::settings(opts)) {
+                Err(e) => Err(sandbox::AttemptError::Setup(e.to_string())),
+                Ok(template) => {
+                    let run = sandbox::ContainerRun {
+                        template: &template,
+                        node: path,
+                        attempt: attempt - 1,
+                        input: sandbox::Input::At(input.clone()),
+                        env: crate::map_task::element_env(*index),
+                    };
+                    sandbox::run_container(run, opts, storage).await
+                }
+            },
+        };
+        result.map_err(sandbox::AttemptError::into_failure)
+    }
+
+    /// Makes attempts (each bounded by `timeout`) until one succeeds, a failure is not retryable,
+    /// or `retries` retries are spent.
+    async fn with_retries<F, Fut>(
+        &self,
+        path: &str,
+        name: &str,
+        retries: u32,
+        timeout: Option<Duration>,
+        progress: &Progress,
+        mut attempt: F,
+    ) -> Result<Outcome, EngineError>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<Outcome, AttemptFailure>>,
+    {
+        let mut n = 0u32;
+        loop {
+            n += 1;
+            let run = attempt(n);
+            let result = match timeout {
+                Some(limit) => tokio::time::timeout(limit, run)
+                    .await
+                    .unwrap_or_else(|_| Err((Box::new(TimedOut(limit)), true))),
+                None => run.await,
+            };
+            match result {
+                Ok(outcome) => return Ok(outcome),
+                Err((e, retryable)) if retryable && n <= retries => {
+                    progress.retrying(path, name, n, &e.to_string());
+                    if self.inner.options.sandbox.is_some() {
+                        tokio::time::sleep(sandbox::RETRY_DELAY).await;
+                    }
+                }
+                Err((e, _)) => {
+                    let err = match e.downcast::<TimedOut>() {
+                        Ok(t) => EngineError::Timeout {
+                            node: path.to_string(),
+                            task: name.to_string(),
+                            timeout: t.0,
+                            attempts: n,
+                        },
+                        Err(e) => EngineError::TaskFailed {
+                            node: path.to_string(),
+                            task: name.to_string(),
+                            attempts: n,
+                            source: e,
+                        },
+                    };
+                    progress.failed(path, name, &err.to_string());
+                    return Err(err);
+                }
+            }
         }
     }
 
@@ -577,9 +644,24 @@ impl Engine {
                 .run_map_node(task, inputs, path, overrides, scope)
                 .await;
         }
-        if task.dynamic_spec().is_some() {
+        if task.dynamic_spec().is_some() && self.inner.options.sandbox.is_none() {
             return self.run_dynamic_node(task, inputs, path, scope).await;
         }
+        self.run_task_node_via(task, inputs, path, overrides, scope, Via::Execute)
+            .await
+    }
+
+    /// [`Engine::run_task_node`] for a plain task, or for one element of a map task in the
+    /// sandbox (`via`).
+    async fn run_task_node_via(
+        self,
+        task: Task,
+        inputs: LiteralMap,
+        path: String,
+        overrides: Option<crate::workflow::NodeOverrides>,
+        scope: &RunScope,
+        via: Via,
+    ) -> Result<LiteralMap, EngineError> {
         let settings = crate::workflow::task_settings(&task);
         let o = overrides.unwrap_or_default();
         let retries = o.retries.unwrap_or(settings.retries);
@@ -609,75 +691,73 @@ impl Engine {
             }
         }
 
-        let _permit = self
-            .inner
+        let permit = self.acquire_slot(&path, &name).await?;
+        progress.started(&path, &name);
+        let outcome = self
+            .with_retries(&path, &name, retries, timeout, progress, |n| {
+                self.attempt(&task, &inputs, &path, n, &via)
+            })
+            .await?;
+        let outputs = match outcome {
+            Outcome::Outputs(outputs) => outputs,
+            Outcome::Futures(spec) => {
+                // The dynamic task's container is done: its slot goes to the nodes it spawned.
+                drop(permit);
+                self.clone()
+                    .run_futures(spec, path.clone(), name.clone(), scope)
+                    .await?
+            }
+        };
+        if let (Some(c), Some(k)) = (cache, &key) {
+            if let Err(e) = c.put(k, &name, &version, &outputs) {
+                eprintln!("warning: {e}");
+            }
+        }
+        progress.finished(&path, &name, false, started.elapsed());
+        Ok(outputs)
+    }
+
+    /// One of the engine's execution slots, held while a task executes.
+    async fn acquire_slot(
+        &self,
+        path: &str,
+        name: &str,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, EngineError> {
+        self.inner
             .slots
             .acquire()
             .await
             .map_err(|e| EngineError::Aborted {
-                node: path.clone(),
-                entity: name.clone(),
+                node: path.to_string(),
+                entity: name.to_string(),
                 reason: e.to_string(),
-            })?;
-        progress.started(&path, &name);
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let run = self.attempt(&task, &inputs, &path, attempt);
-            let result = match timeout {
-                Some(limit) => match tokio::time::timeout(limit, run).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        if attempt <= retries {
-                            progress.retrying(
-                                &path,
-                                &name,
-                                attempt,
-                                &format!("timed out after {limit:?}"),
-                            );
-                            continue;
-                        }
-                        let err = EngineError::Timeout {
-                            node: path.clone(),
-                            task: name.clone(),
-                            timeout: limit,
-                            attempts: attempt,
-                        };
-                        progress.failed(&path, &name, &err.to_string());
-                        return Err(err);
-                    }
-                },
-                None => run.await,
-            };
-            match result {
-                Ok(outputs) => {
-                    if let (Some(c), Some(k)) = (cache, &key) {
-                        if let Err(e) = c.put(k, &name, &version, &outputs) {
-                            eprintln!("warning: {e}");
-                        }
-                    }
-                    progress.finished(&path, &name, false, started.elapsed());
-                    return Ok(outputs);
-                }
-                Err((e, retryable)) if retryable && attempt <= retries => {
-                    progress.retrying(&path, &name, attempt, &e.to_string());
-                    if self.inner.options.sandbox.is_some() {
-                        tokio::time::sleep(sandbox::RETRY_DELAY).await;
-                    }
-                }
-                Err((e, _)) => {
-                    let err = EngineError::TaskFailed {
-                        node: path.clone(),
-                        task: name.clone(),
-                        attempts: attempt,
-                        source: e,
-                    };
-                    progress.failed(&path, &name, &err.to_string());
-                    return Err(err);
-                }
-            }
-        }
+            })
     }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// An attempt that ran out of time.
+#[derive(Debug, thiserror::Error)]
+#[error("timed out after {0:?}")]
+struct TimedOut(Duration);
+
+/// A failed attempt and whether it may be retried.
+type AttemptFailure = (BoxError, bool);
+
+/// How a task node's container is started in the sandbox.
+enum Via {
+    /// `execute`, with the node's inputs.
+    Execute,
+    /// `map-execute` of element `index` of a map task, on the map's whole inputs at `input`.
+    MapElement {
+        /// The map task.
+        map: Task,
+        /// The element.
+        index: usize,
+        /// The map's `inputs.pb`.
+        input: String,
+    },
 }
 
 /// Number of task nodes of `wf`, counting inside sub-workflows.
@@ -783,12 +863,12 @@ fn coerce_unions(
         if let Some(variant) = variant {
             let value = std::mem::take(lit);
             *lit = Literal {
-                value: Some(literal::Value::Scalar(Box::new(Scalar {
+                value: Some(literal::Value::Scalar(Scalar {
                     value: Some(scalar::Value::Union(Box::new(Union {
                         value: Some(Box::new(value)),
                         r#type: Some(variant.clone()),
                     }))),
-                }))),
+                })),
                 ..Default::default()
             };
         }
@@ -803,35 +883,64 @@ fn resolve_inputs(
     wf: &Workflow,
     results: &[Option<Arc<LiteralMap>>],
 ) -> Result<LiteralMap, (String, String)> {
+    resolve_bindings(bindings, &|id| node_outputs(id, inputs, wf, results))
+}
+
+/// The outputs a promise on node `id` of `wf` reads (the workflow inputs for the input node).
+fn node_outputs<'a>(
+    id: &str,
+    inputs: &'a LiteralMap,
+    wf: &Workflow,
+    results: &'a [Option<Arc<LiteralMap>>],
+) -> Result<&'a LiteralMap, String> {
+    if is_input_node(id) {
+        return Ok(inputs);
+    }
+    let i = wf
+        .node_index(id)
+        .ok_or_else(|| format!("unknown node '{id}'"))?;
+    results
+        .get(i)
+        .and_then(|x| x.as_deref())
+        .ok_or_else(|| format!("node {id} has not produced outputs"))
+}
+
+fn is_input_node(id: &str) -> bool {
+    id == INPUT_NODE_ID || id == "start-node"
+}
+
+/// Where promises read from: node id → that node's outputs.
+type Lookup<'a, 'b> = &'b dyn Fn(&str) -> Result<&'a LiteralMap, String>;
+
+/// Resolves `bindings` through `lookup`; on failure returns the variable and the reason.
+fn resolve_bindings(
+    bindings: &[flytekit_idl::core::Binding],
+    lookup: Lookup<'_, '_>,
+) -> Result<LiteralMap, (String, String)> {
     let mut out = LiteralMap::default();
     for b in bindings {
         let data = b
             .binding
             .as_ref()
             .ok_or_else(|| (b.var.clone(), "the input is not bound".to_string()))?;
-        let lit = resolve(data, inputs, wf, results).map_err(|r| (b.var.clone(), r))?;
+        let lit = resolve(data, lookup).map_err(|r| (b.var.clone(), r))?;
         out.literals.insert(b.var.clone(), lit);
     }
     Ok(out)
 }
 
-/// Turns binding data into a literal, reading promises from the workflow inputs and finished nodes.
-fn resolve(
-    data: &BindingData,
-    inputs: &LiteralMap,
-    wf: &Workflow,
-    results: &[Option<Arc<LiteralMap>>],
-) -> Result<Literal, String> {
+/// Turns binding data into a literal, reading promises through `lookup`.
+fn resolve(data: &BindingData, lookup: Lookup<'_, '_>) -> Result<Literal, String> {
     let lit = match &data.value {
         Some(binding_data::Value::Scalar(s)) => Literal {
-            value: Some(literal::Value::Scalar(Box::new(s.clone()))),
+            value: Some(literal::Value::Scalar(s.clone())),
             ..Default::default()
         },
         Some(binding_data::Value::Collection(c)) => {
             let literals = c
                 .bindings
                 .iter()
-                .map(|b| resolve(b, inputs, wf, results))
+                .map(|b| resolve(b, lookup))
                 .collect::<Result<Vec<_>, _>>()?;
             Literal {
                 value: Some(literal::Value::Collection(LiteralCollection { literals })),
@@ -839,12 +948,12 @@ fn resolve(
             }
         }
         Some(binding_data::Value::Map(m)) => {
-            let mut literals = HashMap::new();
+            let mut literals = std::collections::BTreeMap::new();
             for (k, b) in &m.bindings {
-                literals.insert(k.clone(), resolve(b, inputs, wf, results)?);
+                literals.insert(k.clone(), resolve(b, lookup)?);
             }
             Literal {
-                value: Some(literal::Value::Map(LiteralMap { literals })),
+                value: Some(literal::Value::Map(Box::new(LiteralMap { literals }))),
                 ..Default::default()
             }
         }
@@ -855,19 +964,9 @@ fn resolve(
                         .to_string(),
                 );
             }
-            let source = if r.node_id == INPUT_NODE_ID || r.node_id == "start-node" {
-                inputs
-            } else {
-                let i = wf
-                    .node_index(&r.node_id)
-                    .ok_or_else(|| format!("unknown node '{}'", r.node_id))?;
-                results
-                    .get(i)
-                    .and_then(|x| x.as_deref())
-                    .ok_or_else(|| format!("node {} has not produced outputs", r.node_id))?
-            };
+            let source = lookup(&r.node_id)?;
             source.literals.get(&r.var).cloned().ok_or_else(|| {
-                if r.node_id == INPUT_NODE_ID {
+                if is_input_node(&r.node_id) {
                     format!("workflow input '{}' is missing", r.var)
                 } else {
                     format!("node {} produced no output '{}'", r.node_id, r.var)
@@ -882,12 +981,12 @@ fn resolve(
     };
     Ok(match &data.union {
         Some(u) => Literal {
-            value: Some(literal::Value::Scalar(Box::new(Scalar {
+            value: Some(literal::Value::Scalar(Scalar {
                 value: Some(scalar::Value::Union(Box::new(Union {
                     value: Some(Box::new(lit)),
                     r#type: u.target_type.clone(),
                 }))),
-            }))),
+            })),
             ..Default::default()
         },
         None => lit,

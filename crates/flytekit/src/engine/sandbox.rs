@@ -15,8 +15,10 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use flytekit_idl::Message;
+use flytekit_idl::codec::{decode_literal_map, encode_literal_map};
 use flytekit_idl::core::{
-    ContainerError, ErrorDocument, LiteralMap, TaskTemplate, container_error, task_template,
+    ContainerError, DynamicJobSpec, ErrorDocument, LiteralMap, TaskTemplate, container_error,
+    task_template,
 };
 use regex::Regex;
 
@@ -87,6 +89,12 @@ impl AttemptError {
         }
     }
 
+    /// The error for the engine's retry loop, with whether Propeller would retry it.
+    pub(crate) fn into_failure(self) -> (Box<dyn std::error::Error + Send + Sync>, bool) {
+        let retryable = self.is_recoverable();
+        (Box::new(self), retryable)
+    }
+
     fn from_container_error(e: ContainerError) -> Self {
         AttemptError::Task {
             code: e.code,
@@ -145,8 +153,11 @@ pub fn render(arg: &str, vars: &TemplateVars) -> String {
     .into_owned()
 }
 
+/// Environment variables, in order.
+type Env = Vec<(String, String)>;
+
 /// The container args and env of a serialized task (container or pod primary container).
-fn container_of(t: &TaskTemplate) -> Result<(Vec<String>, Vec<(String, String)>), AttemptError> {
+fn container_of(t: &TaskTemplate) -> Result<(Vec<String>, Env), AttemptError> {
     match &t.target {
         Some(task_template::Target::Container(c)) => Ok((
             c.args.clone(),
@@ -202,6 +213,71 @@ fn container_of(t: &TaskTemplate) -> Result<(Vec<String>, Vec<(String, String)>)
     }
 }
 
+/// What a finished container left: outputs, or a dynamic task's graph.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// `outputs.pb`.
+    Outputs(LiteralMap),
+    /// `futures.pb`: the `DynamicJobSpec` Propeller runs next, in place of outputs.
+    Futures(DynamicJobSpec),
+}
+
+/// Where an attempt's inputs come from.
+pub(crate) enum Input<'a> {
+    /// Written to `<attempt dir>/inputs.pb` first.
+    Write(&'a LiteralMap),
+    /// An `inputs.pb` already in the store (a map task's, shared by its elements).
+    At(String),
+}
+
+/// One container run: the template to run, where, and with what.
+pub(crate) struct ContainerRun<'a> {
+    /// The serialized task.
+    pub template: &'a TaskTemplate,
+    /// The node path (`n1`, `n2/dn0`, `n3[4]`): names the run's directory.
+    pub node: &'a str,
+    /// Zero-based attempt number.
+    pub attempt: u32,
+    /// The inputs.
+    pub input: Input<'a>,
+    /// Environment beyond the template's and `FLYTE_INTERNAL_*` (a map element's index).
+    pub env: Env,
+}
+
+/// The settings the sandbox serializes tasks with: this run's binary, a placeholder image.
+pub(crate) fn settings(opts: &SandboxOptions) -> SerializationSettings {
+    SerializationSettings::new(SANDBOX_PROJECT, SANDBOX_DOMAIN, SANDBOX_VERSION)
+        .with_default_image("sandbox.local/flytekit-rs:sandbox")
+        .with_binary(opts.binary.clone())
+}
+
+const SANDBOX_PROJECT: &str = "sandbox";
+const SANDBOX_DOMAIN: &str = "local";
+const SANDBOX_VERSION: &str = "sandbox";
+
+/// The store directory of a node's runs: `<store>/<execution>/<node path with '/' as '-'>`.
+pub(crate) fn node_dir(opts: &SandboxOptions, node: &str) -> String {
+    join(
+        &join(&opts.store, &opts.execution_name),
+        &node.replace('/', "-"),
+    )
+}
+
+/// Writes a map node's whole inputs once, for all its elements; returns their URI.
+pub(crate) async fn write_map_inputs(
+    opts: &SandboxOptions,
+    storage: &Storage,
+    node: &str,
+    inputs: &LiteralMap,
+) -> Result<String, String> {
+    let uri = join(&node_dir(opts, node), "inputs.pb");
+    storage
+        .put(&uri, encode_literal_map(inputs))
+        .await
+        .map_err(|e| format!("cannot write the map's inputs: {e}"))?;
+    Ok(uri)
+}
+
 /// Runs one attempt of `task` on `inputs` through the container contract.
 pub(crate) async fn run_attempt(
     task: &Task,
@@ -210,25 +286,54 @@ pub(crate) async fn run_attempt(
     attempt: u32,
     opts: &SandboxOptions,
     storage: &Storage,
-) -> Result<LiteralMap, AttemptError> {
-    let settings = SerializationSettings::new("sandbox", "local", "sandbox")
-        .with_default_image("sandbox.local/flytekit-rs:sandbox")
-        .with_binary(opts.binary.clone());
+) -> Result<Outcome, AttemptError> {
     let template = task
-        .template(&settings)
+        .template(&settings(opts))
         .map_err(|e| AttemptError::Setup(e.to_string()))?;
-    let (args, env) = container_of(&template)?;
-    let node_dir = node.replace('/', "-");
-    let base = join(&join(&opts.store, &opts.execution_name), &node_dir);
+    let run = ContainerRun {
+        template: &template,
+        node,
+        attempt,
+        input: Input::Write(inputs),
+        env: Vec::new(),
+    };
+    run_container(run, opts, storage).await
+}
+
+/// Runs one attempt of a serialized task through the container contract: renders the args,
+/// runs them, and reads `outputs.pb`, `futures.pb` or `error.pb` back as Propeller does.
+pub(crate) async fn run_container(
+    run: ContainerRun<'_>,
+    opts: &SandboxOptions,
+    storage: &Storage,
+) -> Result<Outcome, AttemptError> {
+    let template = run.template;
+    let task_name = template
+        .id
+        .as_ref()
+        .map(|i| i.name.as_str())
+        .unwrap_or_default();
+    let (args, env) = container_of(template)?;
+    let base = node_dir(opts, run.node);
+    let attempt = run.attempt;
     let dir = join(&base, &attempt.to_string());
-    let input = join(&dir, "inputs.pb");
-    storage
-        .put(&input, inputs.encode_to_vec())
-        .await
-        .map_err(|e| AttemptError::Setup(format!("cannot write the inputs: {e}")))?;
+    let input = match run.input {
+        Input::At(uri) => uri,
+        Input::Write(inputs) => {
+            let uri = join(&dir, "inputs.pb");
+            storage
+                .put(&uri, encode_literal_map(inputs))
+                .await
+                .map_err(|e| AttemptError::Setup(format!("cannot write the inputs: {e}")))?;
+            uri
+        }
+    };
     let vars = TemplateVars {
-        input: input.clone(),
-        input_prefix: dir.clone(),
+        input_prefix: input
+            .rsplit_once('/')
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default(),
+        input,
         output_prefix: join(&dir, "out"),
         raw_output_data_prefix: join(&dir, "raw"),
         checkpoint_output_prefix: join(&dir, "_flytecheckpoints"),
@@ -248,15 +353,16 @@ pub(crate) async fn run_attempt(
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(rest)
         .envs(env)
-        .env("FLYTE_INTERNAL_EXECUTION_PROJECT", "sandbox")
-        .env("FLYTE_INTERNAL_EXECUTION_DOMAIN", "local")
+        .env("FLYTE_INTERNAL_EXECUTION_PROJECT", SANDBOX_PROJECT)
+        .env("FLYTE_INTERNAL_EXECUTION_DOMAIN", SANDBOX_DOMAIN)
         .env("FLYTE_INTERNAL_EXECUTION_ID", &opts.execution_name)
-        .env("FLYTE_INTERNAL_EXECUTION_WORKFLOW", node)
-        .env("FLYTE_INTERNAL_TASK_PROJECT", "sandbox")
-        .env("FLYTE_INTERNAL_TASK_DOMAIN", "local")
-        .env("FLYTE_INTERNAL_TASK_NAME", task.name())
-        .env("FLYTE_INTERNAL_TASK_VERSION", "sandbox")
+        .env("FLYTE_INTERNAL_EXECUTION_WORKFLOW", run.node)
+        .env("FLYTE_INTERNAL_TASK_PROJECT", SANDBOX_PROJECT)
+        .env("FLYTE_INTERNAL_TASK_DOMAIN", SANDBOX_DOMAIN)
+        .env("FLYTE_INTERNAL_TASK_NAME", task_name)
+        .env("FLYTE_INTERNAL_TASK_VERSION", SANDBOX_VERSION)
         .env("FLYTE_ATTEMPT_NUMBER", attempt.to_string())
+        .envs(run.env)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -283,8 +389,14 @@ pub(crate) async fn run_attempt(
         AttemptError::Setup(format!("cannot read the results: {e}"))
     };
     if let Some(bytes) = read("outputs.pb").await.map_err(setup)? {
-        return LiteralMap::decode(bytes.as_ref())
+        return decode_literal_map(&bytes)
+            .map(Outcome::Outputs)
             .map_err(|e| AttemptError::Setup(format!("outputs.pb is not a LiteralMap: {e}")));
+    }
+    if let Some(bytes) = read(crate::entrypoint::FUTURES_FILE).await.map_err(setup)? {
+        return DynamicJobSpec::decode(bytes.as_ref())
+            .map(Outcome::Futures)
+            .map_err(|e| AttemptError::Setup(format!("futures.pb is not a DynamicJobSpec: {e}")));
     }
     if let Some(bytes) = read("error.pb").await.map_err(setup)? {
         let doc = ErrorDocument::decode(bytes.as_ref())

@@ -3,7 +3,9 @@
 //! - [`config`]: [`Image`] and [`ImageConfig`] (default and named images from `--image`, the
 //!   config file and `FLYTE_INTERNAL_IMAGE`) and [`get_registerable_container_image`], which
 //!   resolves `{{.image.NAME.fqn}}`-style placeholders exactly like flytekit.
-//! - [`spec`]: [`ImageSpec`], a declarative image with a deterministic, content-derived tag.
+//! - [`spec`]: [`ImageSpec`], a declarative image with a deterministic, content-derived tag, and
+//!   [`BinaryCopy`], whether the binary's content is in that tag (copy handling: hashed without
+//!   fast registration, kept out of the tag with it; see [`ImageSpec::for_settings`]).
 //! - [`builder`]: the [`ImageBuilder`] trait and the [`ImageBuildEngine`] registry, with the
 //!   daemonless `oci` builder (default), the `dockerfile` builder and the `noop` builder.
 //! - [`registry`]: a small OCI distribution API client.
@@ -17,6 +19,10 @@
 //!     .with_binary("target/release/my-tasks");
 //! let outcome = ImageBuildEngine::global().build(&spec).await?;
 //! println!("{} (built: {})", outcome.image_name, outcome.built);
+//! // The image a task with this spec registers with for the given settings (with fast
+//! // registration its tag does not change when only the binary does):
+//! let settings = flytekit::task::SerializationSettings::new("p", "development", "v1");
+//! let outcome = ImageBuildEngine::global().build_for(&spec, &settings).await?;
 //! # Ok(()) }
 //! ```
 
@@ -31,7 +37,7 @@ pub use config::{
     get_registerable_container_image,
 };
 pub use registry::{Existence, Reference, RegistryClient};
-pub use spec::{BaseImage, CopyEntry, ImageSpec};
+pub use spec::{BaseImage, BinaryCopy, CopyEntry, ImageSpec};
 
 use std::path::PathBuf;
 

@@ -14,6 +14,24 @@
 //!   flytekit's tags). Only shipped bytes are read: never a whole build directory. Mtimes,
 //!   owners, host paths and the order in which files were declared do not matter.
 //! - `tag_format` (e.g. `"{spec_hash}-dev"`) formats the tag; `{spec_hash}` is the hash.
+//!
+//! # Copy handling (flytekit's `update_image_spec_copy_handling`, contract §5.4)
+//! How the task binary enters the tag is [`ImageSpec::binary_copy`] ([`BinaryCopy`]):
+//! - [`BinaryCopy::Current`]: the binary is copied and its SHA-256 is hashed into the tag, so a
+//!   changed binary is a new image. This is what a spec with no mode does on its own
+//!   ([`tag`](ImageSpec::tag), [`ImageBuildEngine::build`](super::ImageBuildEngine::build)).
+//! - [`BinaryCopy::Stable`]: the binary is still copied (the image must be able to run
+//!   `fast-execute`), but only its destination enters the tag, marked as stable: a changed binary
+//!   keeps the tag, and an image that exists under it is reused as is. The current code travels
+//!   as the fast-registration bundle. Copied files (`copy`) are hashed in both modes.
+//! - No mode (`None`): decided by the serialization settings ([`ImageSpec::for_settings`]),
+//!   exactly as flytekit decides when `source_copy_mode` is `None`: without fast registration
+//!   `Current`, with fast registration `Stable`. An explicit mode always wins.
+//!
+//! The mode is not part of [`ImageSpec::id`]: both modes describe the same declaration, so
+//! `_F_IMG_ID` and [`ImageSpec::is_container`] agree whichever way the binary was handled.
+//! A nested base spec is not touched by [`for_settings`](ImageSpec::for_settings) (as in
+//! flytekit); with no mode of its own it hashes its binary.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -75,6 +93,23 @@ impl From<ImageSpec> for BaseImage {
     }
 }
 
+/// How the task binary enters an image and its tag (see the [module docs](self)).
+///
+/// The Rust meaning of flytekit's `CopyFileDetection` for the one artifact a Rust task image
+/// ships: the binary. `None` in [`ImageSpec::binary_copy`] leaves the choice to the
+/// serialization settings ([`ImageSpec::for_settings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinaryCopy {
+    /// Copy the current binary and hash its content into the tag: every code change is a new
+    /// image (the default without fast registration).
+    Current,
+    /// Copy a binary able to run `fast-execute`, hashing only where it goes: the tag does not
+    /// change with the binary's content, and the current code ships as the fast-registration
+    /// bundle (the default with fast registration).
+    Stable,
+}
+
 /// A local file or directory to ship, and where it goes in the image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CopyEntry {
@@ -124,6 +159,11 @@ pub struct ImageSpec {
     pub builder: Option<String>,
     /// The task binary: source path and destination in the image.
     pub binary: Option<CopyEntry>,
+    /// How the binary enters the image's tag; `None` means decided by the serialization
+    /// settings ([`for_settings`](Self::for_settings): `Current` without fast registration,
+    /// `Stable` with it) and `Current` when the spec is tagged or built on its own. Not part of
+    /// [`id`](Self::id).
+    pub binary_copy: Option<BinaryCopy>,
     /// Talk plain HTTP to the registry even when it is not on loopback. Not part of the hash.
     pub insecure_registry: bool,
 }
@@ -144,6 +184,7 @@ impl Default for ImageSpec {
             tag_format: None,
             builder: None,
             binary: None,
+            binary_copy: None,
             insecure_registry: false,
         }
     }
@@ -284,6 +325,54 @@ impl ImageSpec {
         self
     }
 
+    /// Sets how the binary enters the tag explicitly, overriding the serialization settings'
+    /// default (see [`BinaryCopy`]).
+    pub fn with_binary_copy(mut self, mode: BinaryCopy) -> Self {
+        self.binary_copy = Some(mode);
+        self
+    }
+
+    /// The mode this spec uses for serialization settings with (`fast = true`) or without fast
+    /// registration: the explicit [`binary_copy`](Self::binary_copy), else `Stable` with fast
+    /// registration and `Current` without.
+    pub fn binary_copy_for(&self, fast: bool) -> BinaryCopy {
+        match (self.binary_copy, fast) {
+            (Some(mode), _) => mode,
+            (None, true) => BinaryCopy::Stable,
+            (None, false) => BinaryCopy::Current,
+        }
+    }
+
+    /// The spec as registered with `settings` (flytekit's `update_image_spec_copy_handling`):
+    /// a copy with [`binary_copy`](Self::binary_copy) set to
+    /// [`binary_copy_for`](Self::binary_copy_for)`(settings.fast.is_some())`. Its
+    /// [`image_name`](Self::image_name) is the image a task with this spec serializes with, and
+    /// building it ([`ImageBuildEngine::build_for`](super::ImageBuildEngine::build_for)) makes
+    /// that image.
+    ///
+    /// ```
+    /// use flytekit::image::{BinaryCopy, ImageSpec};
+    /// use flytekit::task::{FastSerializationSettings, SerializationSettings};
+    /// let spec = ImageSpec::new("tasks").with_binary("target/release/tasks");
+    /// let plain = SerializationSettings::new("p", "d", "v1");
+    /// let fast = plain.clone().with_fast(FastSerializationSettings::default());
+    /// assert_eq!(spec.for_settings(&plain).binary_copy, Some(BinaryCopy::Current));
+    /// assert_eq!(spec.for_settings(&fast).binary_copy, Some(BinaryCopy::Stable));
+    /// let pinned = spec.with_binary_copy(BinaryCopy::Current);
+    /// assert_eq!(pinned.for_settings(&fast).binary_copy, Some(BinaryCopy::Current));
+    /// ```
+    pub fn for_settings(&self, settings: &crate::task::SerializationSettings) -> ImageSpec {
+        let mut spec = self.clone();
+        spec.binary_copy = Some(self.binary_copy_for(settings.fast.is_some()));
+        spec
+    }
+
+    /// Whether the binary's content stays out of the tag: a binary is shipped and the mode is
+    /// [`BinaryCopy::Stable`].
+    fn stable_binary(&self) -> bool {
+        self.binary.is_some() && self.binary_copy == Some(BinaryCopy::Stable)
+    }
+
     /// Allows plain HTTP to a non-loopback registry.
     pub fn with_insecure_registry(mut self, insecure: bool) -> Self {
         self.insecure_registry = insecure;
@@ -349,10 +438,11 @@ impl ImageSpec {
         Ok(short_hash(canonical.as_bytes()))
     }
 
-    /// The content-derived tag (module docs). Reads every shipped file once.
+    /// The content-derived tag (module docs). Reads every shipped file once; with
+    /// [`BinaryCopy::Stable`] the binary is only checked to be a file, not read.
     pub fn tag(&self) -> Result<String, ImageError> {
         self.validate()?;
-        let files = self.shipped_files()?;
+        let files = self.collect_files(!self.stable_binary())?;
         self.tag_with(&files, &self.base_image_name()?)
     }
 
@@ -457,9 +547,19 @@ impl ImageSpec {
     /// The shipped files: the binary and every copied file (directories walked in sorted
     /// order), sorted by destination. Two files with one destination is an error.
     pub fn shipped_files(&self) -> Result<Vec<ShippedFile>, ImageError> {
+        self.collect_files(true)
+    }
+
+    /// [`shipped_files`](Self::shipped_files); with `hash_binary = false` the binary's entry has
+    /// an empty `sha256` (for a tag that does not depend on it).
+    fn collect_files(&self, hash_binary: bool) -> Result<Vec<ShippedFile>, ImageError> {
         let mut out: BTreeMap<String, ShippedFile> = BTreeMap::new();
-        let mut add = |src: PathBuf, dest: String| -> Result<(), ImageError> {
-            let file = hash_file(&src, dest)?;
+        let mut add = |src: PathBuf, dest: String, hash: bool| -> Result<(), ImageError> {
+            let file = if hash {
+                hash_file(&src, dest)?
+            } else {
+                stat_file(&src, dest)?
+            };
             if let Some(prev) = out.get(&file.dest) {
                 return Err(ImageError::Spec(format!(
                     "{} and {} both go to {} in the image",
@@ -482,7 +582,11 @@ impl ImageSpec {
                     bin.src.display()
                 )));
             }
-            add(bin.src.clone(), image_path(self.workdir(), &bin.dest)?)?;
+            add(
+                bin.src.clone(),
+                image_path(self.workdir(), &bin.dest)?,
+                hash_binary,
+            )?;
         }
         for entry in &self.copy {
             let dest = image_path(self.workdir(), &entry.dest)?;
@@ -501,10 +605,14 @@ impl ImageSpec {
                         })?
                         .to_string_lossy()
                         .replace(std::path::MAIN_SEPARATOR, "/");
-                    add(f.clone(), format!("{}/{rel}", dest.trim_end_matches('/')))?;
+                    add(
+                        f.clone(),
+                        format!("{}/{rel}", dest.trim_end_matches('/')),
+                        true,
+                    )?;
                 }
             } else {
-                add(entry.src.clone(), dest)?;
+                add(entry.src.clone(), dest, true)?;
             }
         }
         Ok(out.into_values().collect())
@@ -532,6 +640,10 @@ impl ImageSpec {
             tag_format: Option<&'a str>,
             binary: Option<String>,
             files: Vec<(&'a str, u32, &'a str)>,
+            // Only in tags, only for a stable binary: absent otherwise, so `Current` tags are
+            // the tags specs had before copy modes existed.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            binary_copy: Option<&'static str>,
         }
         // A nested base spec counts by its image name, so a spec and its flattened copy (base
         // replaced by that name, as the build engine does) have the same id and tag.
@@ -545,6 +657,13 @@ impl ImageSpec {
             .map(|c| image_path(self.workdir(), &c.dest))
             .collect::<Result<Vec<_>, _>>()?;
         copy.sort();
+        // A stable binary is hashed by destination only (its entry leaves the file list).
+        let stable = files.is_some() && self.stable_binary();
+        let binary = self
+            .binary
+            .as_ref()
+            .map(|b| image_path(self.workdir(), &b.dest))
+            .transpose()?;
         let canonical = Canonical {
             version: 1,
             name: &self.name,
@@ -558,16 +677,14 @@ impl ImageSpec {
             entrypoint: self.entrypoint.as_deref(),
             workdir: self.workdir(),
             tag_format: self.tag_format.as_deref(),
-            binary: self
-                .binary
-                .as_ref()
-                .map(|b| image_path(self.workdir(), &b.dest))
-                .transpose()?,
             files: files
                 .unwrap_or_default()
                 .iter()
+                .filter(|f| !(stable && Some(&f.dest) == binary.as_ref()))
                 .map(|f| (f.dest.as_str(), f.mode, f.sha256.as_str()))
                 .collect(),
+            binary,
+            binary_copy: stable.then_some("stable"),
         };
         serde_json::to_string(&canonical)
             .map_err(|e| ImageError::Spec(format!("cannot serialize the spec: {e}")))
@@ -675,6 +792,21 @@ fn hash_file(src: &Path, dest: String) -> Result<ShippedFile, ImageError> {
     })
 }
 
+/// A shipped file's mode and size, without reading it (`sha256` empty).
+fn stat_file(src: &Path, dest: String) -> Result<ShippedFile, ImageError> {
+    let meta = std::fs::metadata(src).map_err(|source| ImageError::Io {
+        path: src.to_path_buf(),
+        source,
+    })?;
+    Ok(ShippedFile {
+        src: src.to_path_buf(),
+        dest,
+        mode: crate::fast::file_mode(&meta),
+        sha256: String::new(),
+        size: meta.len(),
+    })
+}
+
 /// Regular files under `dir` (symlinks to files followed), sorted by path.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImageError> {
     let io = |path: &Path, source| ImageError::Io {
@@ -765,6 +897,83 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("FLYTE_IMG_FAST_FAIL")
+        );
+    }
+
+    /// A spec shipping `dir/bin` (holding `content`) and `dir/data.txt` (holding `data`).
+    fn copy_spec(dir: &Path, content: &str, data: &str) -> ImageSpec {
+        std::fs::write(dir.join("bin"), content).unwrap();
+        std::fs::write(dir.join("data.txt"), data).unwrap();
+        ImageSpec::new("tasks")
+            .with_registry("ghcr.io/org")
+            .with_base_image("ghcr.io/org/base:1")
+            .with_binary(dir.join("bin"))
+            .with_copy(dir.join("data.txt"), "data.txt")
+    }
+
+    #[test]
+    fn copy_handling_rule() {
+        use crate::task::{FastSerializationSettings, SerializationSettings};
+        let dir = tempfile::tempdir().unwrap();
+        let plain = SerializationSettings::new("p", "d", "v");
+        let fast = plain
+            .clone()
+            .with_fast(FastSerializationSettings::default());
+        let tags = |spec: &ImageSpec| {
+            (
+                spec.for_settings(&plain).tag().unwrap(),
+                spec.for_settings(&fast).tag().unwrap(),
+            )
+        };
+
+        let v1 = copy_spec(dir.path(), "binary v1", "data");
+        let (plain1, fast1) = tags(&v1);
+        // No mode on its own is today's behaviour: the binary is hashed.
+        assert_eq!(v1.tag().unwrap(), plain1);
+        assert_ne!(plain1, fast1, "the two modes never share a tag");
+        // The mode is not part of the declaration id.
+        assert_eq!(v1.for_settings(&fast).id().unwrap(), v1.id().unwrap());
+
+        // A changed binary: a new tag without fast registration, the same tag with it.
+        let v2 = copy_spec(dir.path(), "binary v2", "data");
+        let (plain2, fast2) = tags(&v2);
+        assert_ne!(plain2, plain1);
+        assert_eq!(fast2, fast1);
+
+        // Declared files still count with fast registration.
+        let other = tempfile::tempdir().unwrap();
+        let v3 = copy_spec(other.path(), "binary v2", "other data");
+        assert_ne!(tags(&v3).1, fast1);
+
+        // An explicit mode wins over the settings.
+        let pinned = v2.clone().with_binary_copy(BinaryCopy::Current);
+        assert_eq!(tags(&pinned), (plain2.clone(), plain2.clone()));
+        let stable = v2.clone().with_binary_copy(BinaryCopy::Stable);
+        assert_eq!(tags(&stable), (fast1.clone(), fast1.clone()));
+        assert_eq!(stable.tag().unwrap(), fast1);
+
+        // The stable binary must still exist (the image has to be able to run it), and the
+        // resolved spec still ships it, hashed, for the builder.
+        let resolved = v2.for_settings(&fast).resolve().unwrap();
+        assert_eq!(resolved.tag, fast1);
+        let bin = resolved
+            .files
+            .iter()
+            .find(|f| f.dest.ends_with("/bin"))
+            .unwrap();
+        assert_eq!(bin.sha256, hex::encode(Sha256::digest(b"binary v2")));
+        std::fs::remove_file(dir.path().join("bin")).unwrap();
+        assert!(v2.for_settings(&fast).tag().is_err());
+
+        // Without a binary both modes are the same image.
+        let no_bin = ImageSpec::new("x").with_registry("ghcr.io/org");
+        assert_eq!(
+            no_bin
+                .clone()
+                .with_binary_copy(BinaryCopy::Stable)
+                .tag()
+                .unwrap(),
+            no_bin.tag().unwrap()
         );
     }
 

@@ -884,11 +884,11 @@ mod tests {
     fn literal(v: i64) -> flytekit_idl::core::Literal {
         use flytekit_idl::core::{Primitive, Scalar, literal, primitive, scalar};
         flytekit_idl::core::Literal {
-            value: Some(literal::Value::Scalar(Box::new(Scalar {
+            value: Some(literal::Value::Scalar(Scalar {
                 value: Some(scalar::Value::Primitive(Primitive {
                     value: Some(primitive::Value::Integer(v)),
                 })),
-            }))),
+            })),
             ..Default::default()
         }
     }

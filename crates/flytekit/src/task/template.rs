@@ -206,7 +206,27 @@ impl Task {
         }
     }
 
-    /// The image name for `settings` (placeholders resolved, image specs named by content).
+    /// The task's image spec as registered with `settings`, when its image is a spec: the spec
+    /// with its copy handling decided by `settings` ([`ImageSpec::for_settings`]). Build it with
+    /// [`ImageBuildEngine::build`](crate::image::ImageBuildEngine::build) to make the image
+    /// [`image`](Self::image) names.
+    ///
+    /// [`ImageSpec::for_settings`]: crate::image::ImageSpec::for_settings
+    pub fn image_spec_for(
+        &self,
+        settings: &SerializationSettings,
+    ) -> Option<crate::image::ImageSpec> {
+        match &self.config().image {
+            Some(ContainerImage::Spec(spec)) => Some(spec.for_settings(settings)),
+            _ => None,
+        }
+    }
+
+    /// The image name for `settings` (flytekit's `get_image`): placeholders resolved against
+    /// `settings.image_config`; an image spec is first given its copy handling for `settings`
+    /// ([`image_spec_for`](Self::image_spec_for): without fast registration the binary's content
+    /// is in the tag, with it not), then named as flytekit names it: an image configured under
+    /// the spec's id, else the spec's image name (as a builder reported it, when one did).
     pub fn image(&self, settings: &SerializationSettings) -> Result<String, SerializeError> {
         let err = |message: String| SerializeError::Image {
             task: self.name().to_string(),
@@ -221,7 +241,9 @@ impl Task {
             Some(ContainerImage::Name(n)) => {
                 get_registerable_container_image(Some(n), &settings.image_config).map_err(|e| err(e.to_string()))
             }
-            Some(ContainerImage::Spec(spec)) => spec.image_name().map_err(|e| err(e.to_string())),
+            Some(ContainerImage::Spec(spec)) => crate::image::ImageBuildEngine::global()
+                .registerable_image_name(&spec.for_settings(settings), &settings.image_config)
+                .map_err(|e| err(e.to_string())),
         }
     }
 
@@ -281,7 +303,7 @@ impl Task {
                 None => env.push((k.clone(), v.clone())),
             }
         }
-        let mut config = std::collections::HashMap::new();
+        let mut config = std::collections::BTreeMap::new();
         let target = match &c.pod_template {
             Some(pod) => {
                 config.insert(
@@ -384,5 +406,82 @@ impl Task {
             }),
             interruptible_value: c.interruptible.map(InterruptibleValue::Interruptible),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::{BinaryCopy, ImageSpec};
+
+    fn task(spec: ImageSpec) -> Task {
+        Task::builder("copy_handling")
+            .resolver(
+                "flytekit.resolver.default",
+                vec!["task-module".into(), "m".into()],
+            )
+            .image_spec(spec)
+            .body(|_cx, inputs| async move { Ok(inputs) })
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn image_specs_follow_the_copy_handling_of_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("tasks");
+        let spec = ImageSpec::new("tasks")
+            .with_registry("ghcr.io/org")
+            .with_base_image("ghcr.io/org/base:1")
+            .with_binary(&bin);
+        let plain = SerializationSettings::new("p", "d", "v");
+        let fast = plain
+            .clone()
+            .with_fast(FastSerializationSettings::default());
+        let images = |t: &Task| (t.image(&plain).unwrap(), t.image(&fast).unwrap());
+
+        std::fs::write(&bin, "v1").unwrap();
+        let (plain1, fast1) = images(&task(spec.clone()));
+        assert_ne!(plain1, fast1);
+        std::fs::write(&bin, "v2").unwrap();
+        let (plain2, fast2) = images(&task(spec.clone()));
+        assert_ne!(plain2, plain1, "without fast, the binary is in the tag");
+        assert_eq!(fast2, fast1, "with fast, it is not");
+        let pinned = task(spec.clone().with_binary_copy(BinaryCopy::Current));
+        assert_eq!(images(&pinned), (plain2.clone(), plain2.clone()));
+        assert_eq!(
+            task(spec.clone())
+                .image_spec_for(&fast)
+                .unwrap()
+                .image_name()
+                .unwrap(),
+            fast1
+        );
+        match task(spec).template(&fast).unwrap().target {
+            Some(Target::Container(c)) => {
+                assert_eq!(c.image, fast1);
+                assert_eq!(c.args[1], "fast-execute");
+            }
+            other => panic!("{other:?}"),
+        }
+        // An image configured under the spec's id wins, as in flytekit.
+        let spec_id = ImageSpec::new("tasks")
+            .with_registry("ghcr.io/org")
+            .with_base_image("ghcr.io/org/base:1")
+            .with_binary(&bin)
+            .id()
+            .unwrap();
+        let cfg =
+            ImageConfig::from_images(None, [(spec_id.as_str(), "ghcr.io/org/pre:7")]).unwrap();
+        let t = task(
+            ImageSpec::new("tasks")
+                .with_registry("ghcr.io/org")
+                .with_base_image("ghcr.io/org/base:1")
+                .with_binary(&bin),
+        );
+        assert_eq!(
+            t.image(&fast.clone().with_image_config(cfg)).unwrap(),
+            "ghcr.io/org/pre:7"
+        );
     }
 }

@@ -24,7 +24,7 @@ impl<T: FlyteType> FlyteType for Vec<T> {
     }
 
     async fn to_literal(&self, cx: &ConversionContext) -> Result<Literal, TypeError> {
-        let mut literals = Vec::with_capacity(self.len());
+        let mut literals = flytekit_idl::codec::literal_vec(self.len());
         for (i, item) in self.iter().enumerate() {
             literals.push(
                 item.to_literal(cx)
@@ -67,7 +67,7 @@ async fn map_to_literal<'a, T: FlyteType>(
     entries: impl Iterator<Item = (&'a String, &'a T)>,
     cx: &ConversionContext,
 ) -> Result<Literal, TypeError> {
-    let mut literals = HashMap::new();
+    let mut literals = BTreeMap::new();
     for (key, value) in entries {
         literals.insert(
             key.clone(),
@@ -78,7 +78,7 @@ async fn map_to_literal<'a, T: FlyteType>(
         );
     }
     Ok(Literal {
-        value: Some(literal::Value::Map(LiteralMap { literals })),
+        value: Some(literal::Value::Map(Box::new(LiteralMap { literals }))),
         ..Default::default()
     })
 }

@@ -118,10 +118,10 @@ pub fn to_literal<T: Serialize>(value: &T) -> Result<Literal, TypeError> {
             std::any::type_name::<T>()
         ))
     })?;
-    Ok(scalar_literal(scalar::Value::Binary(Binary {
+    Ok(scalar_literal(scalar::Value::Binary(Box::new(Binary {
         value: bytes,
         tag: MSGPACK_TAG.to_string(),
-    })))
+    }))))
 }
 
 /// The deepest nesting accepted in msgpack data (arrays and maps inside each other); deeper data

@@ -96,19 +96,19 @@ fn from_json(t: &LiteralType, value: &Value, depth: usize) -> Result<Literal, Ty
                     coerce_fields(t, &mut value, depth).map_err(invalid)?;
                     let bytes =
                         rmp_serde::to_vec_named(&value).map_err(|e| invalid(e.to_string()))?;
-                    Ok(scalar_literal(scalar::Value::Binary(Binary {
+                    Ok(scalar_literal(scalar::Value::Binary(Box::new(Binary {
                         value: bytes,
                         tag: MSGPACK_TAG.to_string(),
-                    })))
+                    }))))
                 }
                 (SimpleType::Binary, Value::String(s)) => {
                     let bytes = base64::engine::general_purpose::STANDARD
                         .decode(s)
                         .map_err(|e| invalid(format!("expected base64: {e}")))?;
-                    Ok(scalar_literal(scalar::Value::Binary(Binary {
+                    Ok(scalar_literal(scalar::Value::Binary(Box::new(Binary {
                         value: bytes,
                         tag: String::new(),
-                    })))
+                    }))))
                 }
                 _ => Err(wrong()),
             }
@@ -141,7 +141,7 @@ fn from_json(t: &LiteralType, value: &Value, depth: usize) -> Result<Literal, Ty
                     })
                     .collect::<Result<_, TypeError>>()?;
                 Ok(Literal {
-                    value: Some(literal::Value::Map(LiteralMap { literals })),
+                    value: Some(literal::Value::Map(Box::new(LiteralMap { literals }))),
                     ..Default::default()
                 })
             }
@@ -158,12 +158,12 @@ fn from_json(t: &LiteralType, value: &Value, depth: usize) -> Result<Literal, Ty
             _ => Err(wrong()),
         },
         Some(literal_type::Type::Blob(b)) => match value {
-            Value::String(uri) => Ok(scalar_literal(scalar::Value::Blob(Blob {
+            Value::String(uri) => Ok(scalar_literal(scalar::Value::Blob(Box::new(Blob {
                 metadata: Some(BlobMetadata {
                     r#type: Some(b.clone()),
                 }),
                 uri: uri.clone(),
-            }))),
+            })))),
             _ => Err(wrong()),
         },
         Some(literal_type::Type::UnionType(u)) => {

@@ -9,9 +9,7 @@ use flytekit_idl::core::{
 /// A literal holding `scalar`.
 pub fn scalar_literal(value: scalar::Value) -> Literal {
     Literal {
-        value: Some(literal::Value::Scalar(Box::new(Scalar {
-            value: Some(value),
-        }))),
+        value: Some(literal::Value::Scalar(Scalar { value: Some(value) })),
         ..Default::default()
     }
 }

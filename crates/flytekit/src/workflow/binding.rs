@@ -98,7 +98,7 @@ fn collection(
 fn map(
     items: impl Iterator<Item = (String, Result<BindingData, WorkflowError>)>,
 ) -> Result<BindingData, WorkflowError> {
-    let mut bindings = HashMap::new();
+    let mut bindings = BTreeMap::new();
     for (k, v) in items {
         bindings.insert(k, v?);
     }
@@ -136,7 +136,7 @@ pub(crate) fn constant_literal<T: FlyteType>(value: &T) -> Result<Literal, Strin
 /// element by element, scalars as scalars.
 pub(crate) fn literal_to_binding(lit: &Literal) -> BindingData {
     let value = match &lit.value {
-        Some(literal::Value::Scalar(s)) => Some(binding_data::Value::Scalar((**s).clone())),
+        Some(literal::Value::Scalar(s)) => Some(binding_data::Value::Scalar(s.clone())),
         Some(literal::Value::Collection(c)) => {
             Some(binding_data::Value::Collection(BindingDataCollection {
                 bindings: c.literals.iter().map(literal_to_binding).collect(),

@@ -20,9 +20,9 @@ use flytekit::idl::core::{
 
 fn none() -> Literal {
     Literal {
-        value: Some(literal::Value::Scalar(Box::new(Scalar {
+        value: Some(literal::Value::Scalar(Scalar {
             value: Some(scalar::Value::NoneType(Void {})),
-        }))),
+        })),
         ..Default::default()
     }
 }
@@ -339,7 +339,7 @@ fn resolve(
 ) -> Result<Literal, String> {
     Ok(match data.value.as_ref().ok_or("empty binding data")? {
         binding_data::Value::Scalar(s) => Literal {
-            value: Some(literal::Value::Scalar(Box::new(s.clone()))),
+            value: Some(literal::Value::Scalar(s.clone())),
             ..Default::default()
         },
         binding_data::Value::Collection(c) => Literal {
@@ -353,12 +353,12 @@ fn resolve(
             ..Default::default()
         },
         binding_data::Value::Map(m) => {
-            let mut literals = HashMap::new();
+            let mut literals = std::collections::BTreeMap::new();
             for (k, v) in &m.bindings {
                 literals.insert(k.clone(), resolve(v, inputs, results)?);
             }
             Literal {
-                value: Some(literal::Value::Map(LiteralMap { literals })),
+                value: Some(literal::Value::Map(Box::new(LiteralMap { literals }))),
                 ..Default::default()
             }
         }
