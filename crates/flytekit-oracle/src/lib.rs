@@ -141,3 +141,48 @@ pub fn example_binary(name: &str) -> PathBuf {
     }
     bin
 }
+
+/// The value of `name`, one of the `FLYTEKIT_TEST_*` variables that `scripts/test` exports for
+/// the servers it starts (the S3-compatible store, the OCI registry).
+///
+/// # Panics
+/// Panics with instructions when it is not set.
+pub fn test_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run scripts/test, which starts the S3 test server \
+             (scripts/s3-server start) and the OCI registry (scripts/oci-registry start) and \
+             exports their settings"
+        )
+    })
+}
+
+/// flytekit's storage environment for the local S3 test server: endpoint, keys, region, and
+/// plain HTTP allowed.
+///
+/// # Panics
+/// Panics when the server's settings are not exported (see [`test_env`]).
+pub fn s3_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("FLYTE_AWS_ENDPOINT", test_env("FLYTEKIT_TEST_S3_ENDPOINT")),
+        (
+            "FLYTE_AWS_ACCESS_KEY_ID",
+            test_env("FLYTEKIT_TEST_S3_ACCESS_KEY_ID"),
+        ),
+        (
+            "FLYTE_AWS_SECRET_ACCESS_KEY",
+            test_env("FLYTEKIT_TEST_S3_SECRET_ACCESS_KEY"),
+        ),
+        ("AWS_REGION", test_env("FLYTEKIT_TEST_S3_REGION")),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+    ]
+}
+
+/// A suffix unique to this process and moment, for names that must not collide across runs.
+pub fn nonce() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{}-{nanos}", std::process::id())
+}

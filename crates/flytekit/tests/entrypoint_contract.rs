@@ -422,19 +422,7 @@ fn inputs_and_outputs_on_s3() {
             panic!("{name} is not set: run scripts/test, which starts the S3 test server and exports it")
         })
     };
-    let env = [
-        ("FLYTE_AWS_ENDPOINT", var("FLYTEKIT_TEST_S3_ENDPOINT")),
-        (
-            "FLYTE_AWS_ACCESS_KEY_ID",
-            var("FLYTEKIT_TEST_S3_ACCESS_KEY_ID"),
-        ),
-        (
-            "FLYTE_AWS_SECRET_ACCESS_KEY",
-            var("FLYTEKIT_TEST_S3_SECRET_ACCESS_KEY"),
-        ),
-        ("AWS_REGION", var("FLYTEKIT_TEST_S3_REGION")),
-        ("AWS_ALLOW_HTTP", "true".to_string()),
-    ];
+    let env = flytekit_oracle::s3_env();
     let bucket = var("FLYTEKIT_TEST_S3_BUCKET");
     let config = flytekit::storage::StorageConfig::from_lookup(|name| {
         env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
@@ -512,19 +500,7 @@ fn fast_execute_runs_the_bundled_binary_from_s3() {
             panic!("{name} is not set: run scripts/test, which starts the S3 test server and exports it")
         })
     };
-    let env = [
-        ("FLYTE_AWS_ENDPOINT", var("FLYTEKIT_TEST_S3_ENDPOINT")),
-        (
-            "FLYTE_AWS_ACCESS_KEY_ID",
-            var("FLYTEKIT_TEST_S3_ACCESS_KEY_ID"),
-        ),
-        (
-            "FLYTE_AWS_SECRET_ACCESS_KEY",
-            var("FLYTEKIT_TEST_S3_SECRET_ACCESS_KEY"),
-        ),
-        ("AWS_REGION", var("FLYTEKIT_TEST_S3_REGION")),
-        ("AWS_ALLOW_HTTP", "true".to_string()),
-    ];
+    let env = flytekit_oracle::s3_env();
     let bucket = var("FLYTEKIT_TEST_S3_BUCKET");
     let storage = flytekit::storage::Storage::from_config(
         flytekit::storage::StorageConfig::from_lookup(|name| {

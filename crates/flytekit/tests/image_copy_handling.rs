@@ -9,8 +9,10 @@
 //! reused, version 2 travels as the fast bundle, and the task's serialized container args run in
 //! that image (unpacked, `chroot`) through `fast-execute`, producing `outputs.pb` on S3.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/rootfs.rs"]
+mod rootfs;
+
+use std::path::Path;
 use std::time::Instant;
 
 use flytekit::fast::{self, FastBundle};
@@ -36,35 +38,6 @@ fn var(name: &str) -> String {
     })
 }
 
-fn nonce() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
-
-/// Absolute paths of the loader and libraries the binaries need, per `ldd`.
-fn shared_libs(binaries: &[&Path]) -> Vec<String> {
-    let mut libs = Vec::new();
-    for binary in binaries {
-        let out = Command::new("ldd").arg(binary).output().expect("ldd runs");
-        assert!(out.status.success(), "ldd {}", binary.display());
-        libs.extend(
-            String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .filter(|t| t.starts_with('/'))
-                .map(str::to_string),
-        );
-    }
-    libs.sort();
-    libs.dedup();
-    libs
-}
-
 /// The task image for `binary`: a `scratch` base with the host libraries, the binary at
 /// `/usr/local/bin/app` and a declared data file.
 fn spec(reg: &str, repo: &str, base: &ImageSpec, binary: &Path, data: &Path) -> ImageSpec {
@@ -84,65 +57,9 @@ async fn unpack_image(client: &RegistryClient, image: &str, rootfs: &Path) -> Va
     let r = Reference::parse(image).unwrap();
     let (body, _, _) = client.get_manifest(&r).await.unwrap();
     let manifest: Manifest = serde_json::from_slice(&body).unwrap();
-    std::fs::create_dir_all(rootfs).unwrap();
-    let blobs = tempfile::tempdir().unwrap();
-    for (i, layer) in manifest.layers.iter().enumerate() {
-        let path = blobs.path().join(format!("layer{i}.tar.gz"));
-        client
-            .download_blob(&r, &layer.digest, layer.size, &path)
-            .await
-            .unwrap();
-        fast::unpack(&path, rootfs).unwrap();
-    }
+    rootfs::unpack_layers(client, &r, &manifest, rootfs).await;
     let config = client.get_blob(&r, &manifest.config.digest).await.unwrap();
     serde_json::from_slice(&config).unwrap()
-}
-
-/// Runs `args` in `rootfs` as a container runtime would: `args[0]` looked up on the image's
-/// `PATH`, exactly the image's env plus `extra_env`, `chroot` and the image's working directory.
-fn run_in_image(
-    rootfs: &Path,
-    config: &Value,
-    args: &[String],
-    extra_env: &[(&str, String)],
-) -> std::process::Output {
-    use std::os::unix::process::CommandExt;
-    let c = &config["config"];
-    let env: Vec<(String, String)> = c["Env"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let path = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let program = path
-        .split(':')
-        .map(|dir| format!("{dir}/{}", args[0]))
-        .find(|p| rootfs.join(p.trim_start_matches('/')).is_file())
-        .unwrap_or_else(|| panic!("{} is not on the image's PATH {path}", args[0]));
-    let workdir = PathBuf::from(c["WorkingDir"].as_str().unwrap_or("/"));
-    std::fs::create_dir_all(rootfs.join(workdir.strip_prefix("/").unwrap())).unwrap();
-    let mut cmd = Command::new(&program);
-    cmd.args(&args[1..])
-        .env_clear()
-        .envs(env)
-        .envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())));
-    let root = rootfs.to_path_buf();
-    // SAFETY: runs in the forked child before exec; chroot and chdir only.
-    unsafe {
-        cmd.pre_exec(move || {
-            std::os::unix::fs::chroot(&root)?;
-            std::env::set_current_dir(&workdir)
-        });
-    }
-    cmd.output()
-        .expect("the binary starts inside the image (tests run as root for chroot)")
 }
 
 /// `add(a, b) -> o0` run by the contract binary's default resolver, with the image spec.
@@ -173,19 +90,7 @@ fn container(task: &Task, settings: &SerializationSettings) -> (String, Vec<Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fast_registration_keeps_the_image_and_ships_the_code() {
     let reg = var("FLYTEKIT_TEST_REGISTRY");
-    let s3_env = [
-        ("FLYTE_AWS_ENDPOINT", var("FLYTEKIT_TEST_S3_ENDPOINT")),
-        (
-            "FLYTE_AWS_ACCESS_KEY_ID",
-            var("FLYTEKIT_TEST_S3_ACCESS_KEY_ID"),
-        ),
-        (
-            "FLYTE_AWS_SECRET_ACCESS_KEY",
-            var("FLYTEKIT_TEST_S3_SECRET_ACCESS_KEY"),
-        ),
-        ("AWS_REGION", var("FLYTEKIT_TEST_S3_REGION")),
-        ("AWS_ALLOW_HTTP", "true".to_string()),
-    ];
+    let s3_env = flytekit_oracle::s3_env();
     let storage = Storage::from_config(
         StorageConfig::from_lookup(|name| {
             s3_env
@@ -198,7 +103,7 @@ async fn fast_registration_keeps_the_image_and_ships_the_code() {
     let prefix = format!(
         "s3://{}/copy-handling/{}",
         var("FLYTEKIT_TEST_S3_BUCKET"),
-        nonce()
+        flytekit_oracle::nonce()
     );
 
     let v1 = flytekit_oracle::example_binary("quickstart");
@@ -207,17 +112,10 @@ async fn fast_registration_keeps_the_image_and_ships_the_code() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("greeting.txt");
     std::fs::write(&data, "hello\n").unwrap();
-    let n = nonce();
-    let mut base = ImageSpec::new(format!("flytekit-rs-test/cbase-{n}"))
-        .with_registry(&reg)
-        .with_base_image("scratch")
-        .with_builder("oci")
-        .with_env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        // The storage client's TLS set-up needs CA certificates, even for an http:// endpoint.
+    let n = flytekit_oracle::nonce();
+    // The storage client's TLS set-up needs CA certificates, even for an http:// endpoint.
+    let base = rootfs::scratch_base(&reg, &format!("flytekit-rs-test/cbase-{n}"), &[&v1, &v2])
         .with_copy(CA_BUNDLE, CA_BUNDLE);
-    for lib in shared_libs(&[&v1, &v2]) {
-        base = base.with_copy(&lib, lib.clone());
-    }
     let repo = format!("flytekit-rs-test/app-{n}");
     let spec_v1 = spec(&reg, &repo, &base, &v1, &data);
     let spec_v2 = spec(&reg, &repo, &base, &v2, &data);
@@ -355,7 +253,7 @@ async fn fast_registration_keeps_the_image_and_ships_the_code() {
         })
         .collect();
     let t = Instant::now();
-    let out = run_in_image(&rootfs, &config, &args, &s3_env);
+    let out = rootfs::run_in_image(&rootfs, &config, &args, &s3_env);
     let run_time = t.elapsed();
     assert!(
         out.status.success(),

@@ -7,11 +7,13 @@
 //! client and with `skopeo`, and then *run*: its layers are unpacked in order into a root
 //! filesystem and the binary is executed there with `chroot` and the image's env.
 
+#[path = "support/rootfs.rs"]
+mod rootfs;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use flytekit::fast;
 use flytekit::image::registry::{Existence, Manifest, Reference, RegistryClient};
 use flytekit::image::spec::{BuildSwitches, IMAGE_ID_ENV, should_build};
 use flytekit::image::{BaseImage, ImageBuildEngine, ImageSpec};
@@ -25,18 +27,6 @@ fn registry() -> String {
              before cargo test"
         )
     })
-}
-
-/// A unique repository suffix, so that a first build always pushes even on a reused registry.
-fn nonce() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
 }
 
 const HELLO: &str = r#"
@@ -70,31 +60,9 @@ fn build_hello(dir: &Path) -> PathBuf {
     out
 }
 
-/// Absolute paths of the loader and libraries `binary` needs, per `ldd`.
-fn shared_libs(binary: &Path) -> Vec<String> {
-    let out = Command::new("ldd").arg(binary).output().expect("ldd runs");
-    assert!(out.status.success(), "ldd {}", binary.display());
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter(|t| t.starts_with('/'))
-        .map(str::to_string)
-        .collect()
-}
-
-/// A `scratch` base with the given libraries at their host paths.
+/// A `scratch` base with the libraries `binaries` need at their host paths.
 fn base_spec(reg: &str, repo: &str, binaries: &[&Path]) -> ImageSpec {
-    let mut libs: Vec<String> = binaries.iter().flat_map(|b| shared_libs(b)).collect();
-    libs.sort();
-    libs.dedup();
-    let mut spec = ImageSpec::new(repo)
-        .with_registry(reg)
-        .with_base_image("scratch")
-        .with_builder("oci")
-        .with_env("PATH", "/usr/local/bin:/usr/bin:/bin");
-    for lib in libs {
-        spec = spec.with_copy(&lib, lib.clone());
-    }
-    spec
+    rootfs::scratch_base(reg, repo, binaries)
 }
 
 fn task_spec(reg: &str, repo: &str, base: &ImageSpec, bin: &Path, data: &Path) -> ImageSpec {
@@ -116,26 +84,9 @@ async fn manifest_and_config(client: &RegistryClient, image: &str) -> (Reference
     (r, manifest, serde_json::from_slice(&config).unwrap())
 }
 
-/// Unpacks every layer of `image`, in order, into `rootfs`.
-async fn unpack_image(client: &RegistryClient, r: &Reference, m: &Manifest, rootfs: &Path) {
-    std::fs::create_dir_all(rootfs).unwrap();
-    let blobs = tempfile::tempdir().unwrap();
-    for (i, layer) in m.layers.iter().enumerate() {
-        let path = blobs.path().join(format!("layer{i}.tar.gz"));
-        client
-            .download_blob(r, &layer.digest, layer.size, &path)
-            .await
-            .unwrap();
-        fast::unpack(&path, rootfs).unwrap();
-    }
-}
-
-/// Runs the image's entrypoint plus `args` inside `rootfs`, like a container runtime would:
-/// chroot into it, change into the config's working directory, and use exactly the config's env.
-fn run_in_image(rootfs: &Path, config: &Value, args: &[&str]) -> std::process::Output {
-    use std::os::unix::process::CommandExt;
-    let c = &config["config"];
-    let entrypoint: Vec<String> = c["Entrypoint"]
+/// Runs the image's entrypoint plus `args` inside `rootfs`, like a container runtime would.
+fn run_entrypoint(rootfs: &Path, config: &Value, args: &[&str]) -> std::process::Output {
+    let mut argv: Vec<String> = config["config"]["Entrypoint"]
         .as_array()
         .map(|a| {
             a.iter()
@@ -143,38 +94,15 @@ fn run_in_image(rootfs: &Path, config: &Value, args: &[&str]) -> std::process::O
                 .collect()
         })
         .unwrap_or_default();
-    assert!(!entrypoint.is_empty(), "the image has no entrypoint");
-    let workdir = PathBuf::from(c["WorkingDir"].as_str().unwrap_or("/"));
-    std::fs::create_dir_all(rootfs.join(workdir.strip_prefix("/").unwrap())).unwrap();
-    let mut cmd = Command::new(&entrypoint[0]);
-    cmd.args(&entrypoint[1..]).args(args).env_clear();
-    for kv in c["Env"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
-        if let Some((k, v)) = kv.split_once('=') {
-            cmd.env(k, v);
-        }
-    }
-    let root = rootfs.to_path_buf();
-    // SAFETY: runs in the forked child before exec; chroot and chdir with short paths use stack
-    // buffers (no allocation), so this is async-signal-safe in practice.
-    unsafe {
-        cmd.pre_exec(move || {
-            std::os::unix::fs::chroot(&root)?;
-            std::env::set_current_dir(&workdir)
-        });
-    }
-    cmd.output()
-        .expect("the entrypoint starts inside the image (tests run as root for chroot)")
+    assert!(!argv.is_empty(), "the image has no entrypoint");
+    argv.extend(args.iter().map(|a| a.to_string()));
+    rootfs::run_in_image(rootfs, config, &argv, &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn build_push_inspect_run_and_skip_when_unchanged() {
     let reg = registry();
-    let nonce = nonce();
+    let nonce = flytekit_oracle::nonce();
     let work = tempfile::tempdir().unwrap();
     let bin = build_hello(work.path());
     let data = work.path().join("greeting.txt");
@@ -262,8 +190,8 @@ async fn build_push_inspect_run_and_skip_when_unchanged() {
 
     // The image runs: unpack its layers and execute the binary in it.
     let rootfs = work.path().join("rootfs");
-    unpack_image(&client, &r, &manifest, &rootfs).await;
-    let out = run_in_image(&rootfs, &config, &["--flag", "x"]);
+    rootfs::unpack_layers(&client, &r, &manifest, &rootfs).await;
+    let out = run_entrypoint(&rootfs, &config, &["--flag", "x"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -335,7 +263,11 @@ async fn build_push_inspect_run_and_skip_when_unchanged() {
 async fn existence_switches_and_errors() {
     let reg = registry();
     let client = RegistryClient::new().unwrap();
-    let spec = ImageSpec::new(format!("flytekit-rs-test/none-{}", nonce())).with_registry(&reg);
+    let spec = ImageSpec::new(format!(
+        "flytekit-rs-test/none-{}",
+        flytekit_oracle::nonce()
+    ))
+    .with_registry(&reg);
     assert_eq!(spec.exists(&client).await, Existence::Absent);
 
     // Nothing listens on port 1: existence is unknown; fast-fail turns that into an error.
@@ -359,10 +291,13 @@ async fn existence_switches_and_errors() {
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("f");
     std::fs::write(&file, "x").unwrap();
-    let spec = ImageSpec::new(format!("flytekit-rs-test/nobase-{}", nonce()))
-        .with_registry(&reg)
-        .with_base_image(format!("{reg}/does-not/exist:1"))
-        .with_copy(&file, "/f");
+    let spec = ImageSpec::new(format!(
+        "flytekit-rs-test/nobase-{}",
+        flytekit_oracle::nonce()
+    ))
+    .with_registry(&reg)
+    .with_base_image(format!("{reg}/does-not/exist:1"))
+    .with_copy(&file, "/f");
     let err = ImageBuildEngine::with_defaults()
         .build(&spec)
         .await
@@ -406,7 +341,7 @@ async fn a_large_rust_binary_runs_in_an_image() {
         }
     };
     let name = binary.file_name().unwrap().to_string_lossy().into_owned();
-    let nonce = nonce();
+    let nonce = flytekit_oracle::nonce();
     let base = base_spec(&reg, &format!("flytekit-rs-test/lbase-{nonce}"), &[&binary]);
     let spec = ImageSpec::new(format!("flytekit-rs-test/large-{nonce}"))
         .with_registry(&reg)
@@ -425,8 +360,8 @@ async fn a_large_rust_binary_runs_in_an_image() {
     let (r, manifest, config) = manifest_and_config(&client, &outcome.image_name).await;
     let work = tempfile::tempdir().unwrap();
     let rootfs = work.path().join("rootfs");
-    unpack_image(&client, &r, &manifest, &rootfs).await;
-    let out = run_in_image(&rootfs, &config, &args);
+    rootfs::unpack_layers(&client, &r, &manifest, &rootfs).await;
+    let out = run_entrypoint(&rootfs, &config, &args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains(expect),

@@ -28,34 +28,9 @@ use flytekit::{SerializationSettings, Task};
 use serde_json::{Value, json};
 use types::{Greeting, Lookup, Scale, big_table, pseudo_random_text};
 
-/// The S3 test server's settings, as the environment variables flytekit reads.
-fn s3_env() -> Vec<(&'static str, String)> {
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| {
-            panic!(
-                "{name} is not set: run scripts/test, which starts the S3 test server and exports it \
-                 (or `scripts/s3-server start` then `eval \"$(scripts/s3-server env)\"`)"
-            )
-        })
-    };
-    vec![
-        ("FLYTE_AWS_ENDPOINT", var("FLYTEKIT_TEST_S3_ENDPOINT")),
-        (
-            "FLYTE_AWS_ACCESS_KEY_ID",
-            var("FLYTEKIT_TEST_S3_ACCESS_KEY_ID"),
-        ),
-        (
-            "FLYTE_AWS_SECRET_ACCESS_KEY",
-            var("FLYTEKIT_TEST_S3_SECRET_ACCESS_KEY"),
-        ),
-        ("AWS_REGION", var("FLYTEKIT_TEST_S3_REGION")),
-        ("AWS_ALLOW_HTTP", "true".to_string()),
-    ]
-}
-
 /// A storage on the S3 test server and a fresh prefix in its bucket.
 fn s3() -> (Storage, String) {
-    let env = s3_env();
+    let env = flytekit_oracle::s3_env();
     let config = StorageConfig::from_lookup(|name| {
         env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
     })
@@ -125,7 +100,7 @@ impl Run {
                 _ => cmd.arg(a),
             };
         }
-        cmd.envs(s3_env())
+        cmd.envs(flytekit_oracle::s3_env())
             .env("FLYTEKIT_CACHE_DIR", &self.cache)
             .env("FLYTEKIT_LOG", "flytekit=info")
             .env_remove("FLYTEKIT_BUILD_ID")

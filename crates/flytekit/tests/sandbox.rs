@@ -107,19 +107,7 @@ fn sandbox_through_the_s3_store() {
             panic!("{name} is not set: run scripts/test, which starts the S3 test server and exports it")
         })
     };
-    let envs = [
-        ("FLYTE_AWS_ENDPOINT", var("FLYTEKIT_TEST_S3_ENDPOINT")),
-        (
-            "FLYTE_AWS_ACCESS_KEY_ID",
-            var("FLYTEKIT_TEST_S3_ACCESS_KEY_ID"),
-        ),
-        (
-            "FLYTE_AWS_SECRET_ACCESS_KEY",
-            var("FLYTEKIT_TEST_S3_SECRET_ACCESS_KEY"),
-        ),
-        ("AWS_REGION", var("FLYTEKIT_TEST_S3_REGION")),
-        ("AWS_ALLOW_HTTP", "true".to_string()),
-    ];
+    let envs = flytekit_oracle::s3_env();
     let store = format!("s3://{}/sandbox", var("FLYTEKIT_TEST_S3_BUCKET"));
     let o = run(
         "quickstart",

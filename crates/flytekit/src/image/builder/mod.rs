@@ -184,10 +184,10 @@ impl ImageBuildEngine {
         spec: &ImageSpec,
         cfg: &crate::image::ImageConfig,
     ) -> Result<String, ImageError> {
-        if let Some(image) = cfg.find_image(&spec.id()?) {
-            return Ok(image.full());
+        match configured_image(spec, cfg)? {
+            Some(image) => Ok(image),
+            None => Ok(self.build(spec).await?.image_name),
         }
-        Ok(self.build(spec).await?.image_name)
     }
 
     /// [`build`](Self::build) of the spec as registered with `settings`
@@ -222,10 +222,10 @@ impl ImageBuildEngine {
         spec: &ImageSpec,
         cfg: &crate::image::ImageConfig,
     ) -> Result<String, ImageError> {
-        if let Some(image) = cfg.find_image(&spec.id()?) {
-            return Ok(image.full());
+        match configured_image(spec, cfg)? {
+            Some(image) => Ok(image),
+            None => self.image_name(spec),
         }
-        self.image_name(spec)
     }
 
     /// Builds `spec` (a nested base spec first) with its builder when the builder says so, and
@@ -252,6 +252,15 @@ impl ImageBuildEngine {
             built,
         })
     }
+}
+
+/// The image configured in `cfg` under the spec's [`id`](ImageSpec::id), if any (flytekit lets
+/// `--image <spec id>=<uri>` stand in for building the spec).
+fn configured_image(
+    spec: &ImageSpec,
+    cfg: &crate::image::ImageConfig,
+) -> Result<Option<String>, ImageError> {
+    Ok(cfg.find_image(&spec.id()?).map(|image| image.full()))
 }
 
 #[cfg(test)]
