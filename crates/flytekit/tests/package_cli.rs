@@ -216,3 +216,28 @@ fn versions_default_to_a_content_hash() {
     assert_eq!(versions("package", &["-v", "v3"]).0, "v3");
     eprintln!("serialize: {hashed:.2?} with a content version, {pinned:.2?} with --version");
 }
+
+/// Equal inputs give an equal archive, byte for byte (protobuf maps encode in key order; tar
+/// entries carry no timestamps), with and without a fast bundle.
+#[test]
+fn packages_are_reproducible() {
+    for extra in [&[][..], &["--fast"][..]] {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |name: &str| {
+            let out = dir.path().join(name);
+            let o = Command::new(flytekit_oracle::example_binary("quickstart"))
+                .args(["package", "-o"])
+                .arg(&out)
+                .args(["--image", "ghcr.io/acme/app:v1"])
+                .args(extra)
+                .output()
+                .expect("quickstart runs");
+            assert!(o.status.success(), "{o:?}");
+            std::fs::read(out).unwrap()
+        };
+        assert!(
+            run("a.tgz") == run("b.tgz"),
+            "package {extra:?} differs between runs"
+        );
+    }
+}

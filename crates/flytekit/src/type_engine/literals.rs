@@ -7,6 +7,7 @@ use flytekit_idl::core::{
 };
 
 /// A literal holding `scalar`.
+#[inline]
 pub fn scalar_literal(value: scalar::Value) -> Literal {
     Literal {
         value: Some(literal::Value::Scalar(Scalar { value: Some(value) })),
@@ -15,6 +16,7 @@ pub fn scalar_literal(value: scalar::Value) -> Literal {
 }
 
 /// A literal holding the primitive `value`.
+#[inline]
 pub fn primitive_literal(value: primitive::Value) -> Literal {
     scalar_literal(scalar::Value::Primitive(Primitive { value: Some(value) }))
 }
@@ -43,6 +45,7 @@ pub fn with_tag(mut literal_type: LiteralType, tag: &str) -> LiteralType {
 }
 
 /// The scalar value of `literal`, if it is a scalar.
+#[inline]
 pub fn scalar_of(literal: &Literal) -> Option<&scalar::Value> {
     match &literal.value {
         Some(literal::Value::Scalar(s)) => s.value.as_ref(),
@@ -51,6 +54,7 @@ pub fn scalar_of(literal: &Literal) -> Option<&scalar::Value> {
 }
 
 /// The primitive value of `literal`, if it is a primitive scalar.
+#[inline]
 pub fn primitive_of(literal: &Literal) -> Option<&primitive::Value> {
     match scalar_of(literal) {
         Some(scalar::Value::Primitive(p)) => p.value.as_ref(),
@@ -67,6 +71,7 @@ pub fn is_none(literal: &Literal) -> bool {
 ///
 /// flytekit writes union-wrapped values for union-typed variables but accepts bare values too; so
 /// do we, and a reader of a non-union type also accepts a union wrapping the value it expects.
+#[inline]
 pub fn unwrap_union(literal: &Literal) -> &Literal {
     let mut current = literal;
     // Bounded: a union of a union is legal but never deeper than a few levels in practice; the

@@ -10,11 +10,13 @@ use super::{ConversionContext, FlyteType, TypeError};
 
 /// Reads the primitive of `literal` (accepting a union-wrapped one), or reports a mismatch
 /// against `expected`.
+#[inline]
 fn read_primitive(literal: &Literal, expected: SimpleType) -> Result<&primitive::Value, TypeError> {
     let inner = unwrap_union(literal);
     primitive_of(inner).ok_or_else(|| TypeError::mismatch(&simple_type(expected), literal))
 }
 
+#[inline]
 fn read_i64(literal: &Literal) -> Result<i64, TypeError> {
     match read_primitive(literal, SimpleType::Integer)? {
         primitive::Value::Integer(i) => Ok(*i),
@@ -32,10 +34,12 @@ macro_rules! integer_type {
                 simple_type(SimpleType::Integer)
             }
 
+            #[inline]
             async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
                 Ok(primitive_literal(primitive::Value::Integer(i64::from(*self))))
             }
 
+            #[inline]
             async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
                 let value = read_i64(literal)?;
                 <$ty>::try_from(value)
