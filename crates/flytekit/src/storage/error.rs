@@ -176,6 +176,20 @@ pub(crate) fn classify(ctx: &ErrorContext<'_>, source: object_store::Error) -> S
         "AccessDenied",
         "AuthorizationHeaderMalformed",
     ];
+    if text.contains("builder error") {
+        // reqwest could not build its HTTP client: with rustls that means no CA certificates
+        // were found, which fails even requests to an http:// endpoint.
+        return StorageError::Config {
+            message: format!(
+                "{} {uri}: the HTTP client could not start ({}); it needs the system's CA \
+                 certificates, even for an http:// endpoint: install them in the image (Debian: \
+                 `apt-get install ca-certificates`; an ImageSpec: `with_apt_packages([\"ca-certificates\"])` \
+                 or a base image that has them)",
+                ctx.op,
+                short_detail(&source, &text)
+            ),
+        };
+    }
     let denied = denied_words.iter().any(|w| text.contains(w));
     let unreachable = is_unreachable(&source);
     let detail = short_detail(&source, &text);
@@ -339,4 +353,28 @@ pub(crate) fn is_body_failure(err: &object_store::Error) -> bool {
     http_kinds(err)
         .iter()
         .any(|k| matches!(k, K::Interrupted | K::Decode | K::Timeout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The client-builder failure of a container without CA certificates says how to fix it.
+    #[test]
+    fn a_client_that_cannot_start_points_to_ca_certificates() {
+        let source = object_store::Error::Generic {
+            store: "S3",
+            source: "Generic HTTP client error: builder error".into(),
+        };
+        let ctx = ErrorContext {
+            op: "get",
+            uri: "s3://b/k",
+            scheme: "s3",
+            bucket: "b",
+            endpoint: Some("http://127.0.0.1:9000"),
+        };
+        let message = classify(&ctx, source).to_string();
+        assert!(message.contains("s3://b/k"), "{message}");
+        assert!(message.contains("ca-certificates"), "{message}");
+    }
 }
