@@ -72,23 +72,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
                         "a dynamic task does not take an `&ExecutionContext`: its body only builds a workflow",
                     ));
                 }
-                if let syn::Type::Reference(r) = &*pt.ty {
-                    return Err(syn::Error::new(
-                        r.span(),
-                        "task inputs are owned values (`String`, `Vec<T>`, ...), not references",
-                    ));
-                }
-                match &*pt.pat {
-                    syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                        inputs.push((pi.ident.clone(), (*pt.ty).clone()));
-                    }
-                    other => {
-                        return Err(syn::Error::new(
-                            other.span(),
-                            "task inputs must be plain names (`x: i64`): each becomes a named Flyte input",
-                        ));
-                    }
-                }
+                inputs.push(crate::task::typed_input(pt)?);
             }
             syn::FnArg::Receiver(r) => {
                 return Err(syn::Error::new(
@@ -147,22 +131,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     // 2. The native function that runs the task locally.
     let native_params = inputs.iter().map(|(n, t)| quote! { #n: #t });
-    let set_inputs = inputs.iter().map(|(n, _)| {
-        let var = ident_str(n);
-        quote! { __flytekit_call.input(#var, &#n).await?; }
-    });
-    let result = if outs.is_empty() {
-        quote! { ::std::result::Result::Ok(()) }
-    } else if !tuple_out {
-        let ty = &outs[0];
-        quote! { __flytekit_outputs.get::<#ty>("o0").await }
-    } else {
-        let gets = outs.iter().enumerate().map(|(i, ty)| {
-            let var = format!("o{i}");
-            quote! { __flytekit_outputs.get::<#ty>(#var).await? }
-        });
-        quote! { ::std::result::Result::Ok(( #(#gets,)* )) }
-    };
+    let (set_inputs, result) = crate::workflow::local_call(&inputs, &outs, tuple_out);
     let native_doc = format!(
         "Runs the dynamic task `{fn_str}` on the local engine (in-process, default options): builds \
          its workflow from the inputs and runs it. The task entity is \

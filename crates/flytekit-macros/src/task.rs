@@ -492,23 +492,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
                         "the `&ExecutionContext` parameter must come first",
                     ));
                 }
-                if let syn::Type::Reference(r) = &*pt.ty {
-                    return Err(syn::Error::new(
-                        r.span(),
-                        "task inputs are owned values (`String`, `Vec<T>`, ...), not references",
-                    ));
-                }
-                match &*pt.pat {
-                    syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                        inputs.push((pi.ident.clone(), (*pt.ty).clone()));
-                    }
-                    other => {
-                        return Err(syn::Error::new(
-                            other.span(),
-                            "task inputs must be plain names (`x: i64`): each becomes a named Flyte input",
-                        ));
-                    }
-                }
+                inputs.push(typed_input(pt)?);
             }
             syn::FnArg::Receiver(r) => {
                 return Err(syn::Error::new(
@@ -654,6 +638,25 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             ::flytekit::task::TaskRegistration::new(#fn_name::task)
         }
     })
+}
+
+/// A task input parameter as its name and type: an owned value bound to a plain name.
+pub(crate) fn typed_input(pt: &syn::PatType) -> syn::Result<(syn::Ident, syn::Type)> {
+    if let syn::Type::Reference(r) = &*pt.ty {
+        return Err(syn::Error::new(
+            r.span(),
+            "task inputs are owned values (`String`, `Vec<T>`, ...), not references",
+        ));
+    }
+    match &*pt.pat {
+        syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+            Ok((pi.ident.clone(), (*pt.ty).clone()))
+        }
+        other => Err(syn::Error::new(
+            other.span(),
+            "task inputs must be plain names (`x: i64`): each becomes a named Flyte input",
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -210,22 +210,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     // 2. The native async function that runs the workflow locally.
     let params = inputs.iter().map(|(n, t)| quote! { #n: #t });
-    let set_inputs = inputs.iter().map(|(n, _)| {
-        let var = ident_str(n);
-        quote! { __flytekit_call.input(#var, &#n).await?; }
-    });
-    let result = if outs.is_empty() {
-        quote! { ::std::result::Result::Ok(()) }
-    } else if !tuple_out {
-        let ty = &outs[0];
-        quote! { __flytekit_outputs.get::<#ty>("o0").await }
-    } else {
-        let gets = outs.iter().enumerate().map(|(i, ty)| {
-            let var = format!("o{i}");
-            quote! { __flytekit_outputs.get::<#ty>(#var).await? }
-        });
-        quote! { ::std::result::Result::Ok(( #(#gets,)* )) }
-    };
+    let (set_inputs, result) = local_call(&inputs, &outs, tuple_out);
     let native_doc = format!(
         "Runs the workflow `{fn_name}` on the local engine (in-process, default options) and returns \
          its outputs. The workflow entity is [`{fn_name}::workflow()`](mod@{fn_name})."
@@ -400,4 +385,34 @@ impl VisitMut for Rewriter {
             mac.tokens = elems.to_token_stream();
         }
     }
+}
+
+/// The body parts of the native function that runs an entity through `LocalCall`: the
+/// statements setting `inputs` on `__flytekit_call`, and the expression reading the outputs
+/// (`outs`; a tuple when `tuple_out`) from `__flytekit_outputs`.
+pub(crate) fn local_call(
+    inputs: &[(syn::Ident, syn::Type)],
+    outs: &[syn::Type],
+    tuple_out: bool,
+) -> (Vec<proc_macro2::TokenStream>, proc_macro2::TokenStream) {
+    let set_inputs = inputs
+        .iter()
+        .map(|(n, _)| {
+            let var = ident_str(n);
+            quote! { __flytekit_call.input(#var, &#n).await?; }
+        })
+        .collect();
+    let result = if outs.is_empty() {
+        quote! { ::std::result::Result::Ok(()) }
+    } else if !tuple_out {
+        let ty = &outs[0];
+        quote! { __flytekit_outputs.get::<#ty>("o0").await }
+    } else {
+        let gets = outs.iter().enumerate().map(|(i, ty)| {
+            let var = format!("o{i}");
+            quote! { __flytekit_outputs.get::<#ty>(#var).await? }
+        });
+        quote! { ::std::result::Result::Ok(( #(#gets,)* )) }
+    };
+    (set_inputs, result)
 }
