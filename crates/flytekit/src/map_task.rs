@@ -513,28 +513,12 @@ pub(crate) fn command(
         task: task.name().to_string(),
         message,
     })?;
-    let mut args: Vec<String> = [
-        settings.binary.as_str(),
+    Ok(crate::task::entrypoint_command(
+        &settings.binary,
         "map-execute",
-        "--inputs",
-        "{{.input}}",
-        "--output-prefix",
-        "{{.outputPrefix}}",
-        "--raw-output-data-prefix",
-        "{{.rawOutputDataPrefix}}",
-        "--checkpoint-path",
-        "{{.checkpointOutputPrefix}}",
-        "--prev-checkpoint",
-        "{{.prevCheckpointPrefix}}",
-        "--resolver",
         MAP_RESOLVER_LOCATION,
-        "--",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(loader);
-    Ok(args)
+        loader,
+    ))
 }
 
 /// The map task's `TaskTemplate`: the inner task's, with the command swapped for the map command

@@ -11,6 +11,7 @@ mod pod;
 mod resources;
 mod secret;
 mod template;
+pub(crate) use template::entrypoint_command;
 
 use std::collections::BTreeMap;
 use std::fmt;

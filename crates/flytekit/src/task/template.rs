@@ -140,6 +140,40 @@ pub enum SerializeError {
     },
 }
 
+/// `<binary> <subcommand> --inputs {{.input}} --output-prefix {{.outputPrefix}}
+/// --raw-output-data-prefix ... --checkpoint-path ... --prev-checkpoint ... --resolver <resolver>
+/// -- <loader args>`: the container args of every task (`execute`) and map task (`map-execute`),
+/// Propeller's template variables left for Propeller to fill.
+pub(crate) fn entrypoint_command(
+    binary: &str,
+    subcommand: &str,
+    resolver: &str,
+    loader_args: Vec<String>,
+) -> Vec<String> {
+    let mut args: Vec<String> = [
+        binary,
+        subcommand,
+        "--inputs",
+        "{{.input}}",
+        "--output-prefix",
+        "{{.outputPrefix}}",
+        "--raw-output-data-prefix",
+        "{{.rawOutputDataPrefix}}",
+        "--checkpoint-path",
+        "{{.checkpointOutputPrefix}}",
+        "--prev-checkpoint",
+        "{{.prevCheckpointPrefix}}",
+        "--resolver",
+        resolver,
+        "--",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(loader_args);
+    args
+}
+
 impl Task {
     /// The default container args (flytekit's `get_default_command`):
     /// `<binary> execute --inputs {{.input}} ... --resolver <location> -- <loader args>`.
@@ -153,28 +187,12 @@ impl Task {
                 message,
             }
         })?;
-        let mut args: Vec<String> = [
-            settings.binary.as_str(),
+        Ok(entrypoint_command(
+            &settings.binary,
             "execute",
-            "--inputs",
-            "{{.input}}",
-            "--output-prefix",
-            "{{.outputPrefix}}",
-            "--raw-output-data-prefix",
-            "{{.rawOutputDataPrefix}}",
-            "--checkpoint-path",
-            "{{.checkpointOutputPrefix}}",
-            "--prev-checkpoint",
-            "{{.prevCheckpointPrefix}}",
-            "--resolver",
             self.resolver_location(),
-            "--",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(loader_args);
-        Ok(args)
+            loader_args,
+        ))
     }
 
     /// The container args: the command function's when one is set, else the default.
