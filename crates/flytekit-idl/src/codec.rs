@@ -56,6 +56,109 @@ pub fn literal_vec(n: usize) -> Vec<Literal> {
     v
 }
 
+/// Lists shorter than this are built on one thread: below it, starting threads costs more than it
+/// saves.
+const PARALLEL_MIN: usize = 1 << 16;
+
+/// The threads to build `n` literals on: one for short lists, else up to the CPUs (at most 8),
+/// each with at least half of [`PARALLEL_MIN`] elements.
+fn threads_for(n: usize) -> usize {
+    if n < PARALLEL_MIN {
+        return 1;
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
+    cpus.min(8).min(n / (PARALLEL_MIN / 2)).max(1)
+}
+
+/// `n` literals in a [`literal_vec`], element `i` made by `make(i)`. Long lists are built on
+/// several threads, each filling its own range of the vector in place, so a million-element list
+/// costs a fraction of the time (filling fresh memory is most of it). On failure the error of the
+/// lowest failing index is returned and every literal already made is dropped.
+pub fn build_literals<E: Send>(
+    n: usize,
+    make: impl Fn(usize) -> Result<Literal, E> + Sync,
+) -> Result<Vec<Literal>, E> {
+    let mut out = literal_vec(n);
+    let threads = threads_for(n);
+    if threads <= 1 {
+        for i in 0..n {
+            out.push(make(i)?);
+        }
+        return Ok(out);
+    }
+    let per = n.div_ceil(threads);
+    let outcomes: Vec<std::thread::Result<Result<(), E>>> = std::thread::scope(|s| {
+        let make = &make;
+        let handles: Vec<_> = out.spare_capacity_mut()[..n]
+            .chunks_mut(per)
+            .enumerate()
+            .map(|(c, chunk)| s.spawn(move || fill(chunk, c * per, make)))
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    let mut first_error = None;
+    let mut panicked = None;
+    let mut filled = Vec::new();
+    for (c, outcome) in outcomes.into_iter().enumerate() {
+        match outcome {
+            Ok(Ok(())) => filled.push(c),
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(payload) => {
+                panicked.get_or_insert(payload);
+            }
+        }
+    }
+    if first_error.is_none() && panicked.is_none() {
+        // SAFETY: every chunk of the first `n` slots was filled: each `fill` returned `Ok`, which
+        // it does only after writing every slot of its chunk.
+        unsafe { out.set_len(n) };
+        return Ok(out);
+    }
+    // Drop what the successful chunks made; the failed ones dropped their own.
+    let spare = &mut out.spare_capacity_mut()[..n];
+    for c in filled {
+        let end = ((c + 1) * per).min(n);
+        for slot in &mut spare[c * per..end] {
+            // SAFETY: chunk `c` returned `Ok`, so each of its slots holds an initialized literal,
+            // dropped exactly once here (the vector's length stays 0).
+            unsafe { slot.assume_init_drop() };
+        }
+    }
+    if let Some(payload) = panicked {
+        std::panic::resume_unwind(payload);
+    }
+    match first_error {
+        Some(e) => Err(e),
+        // Unreachable: the early return above covers "no error and no panic".
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Writes `make(base + j)` into slot `j` of `chunk`; on the first failure drops what it wrote.
+fn fill<E>(
+    chunk: &mut [std::mem::MaybeUninit<Literal>],
+    base: usize,
+    make: &impl Fn(usize) -> Result<Literal, E>,
+) -> Result<(), E> {
+    for j in 0..chunk.len() {
+        match make(base + j) {
+            Ok(literal) => {
+                chunk[j].write(literal);
+            }
+            Err(e) => {
+                for slot in &mut chunk[..j] {
+                    // SAFETY: slots before `j` were written above and are dropped once.
+                    unsafe { slot.assume_init_drop() };
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Below this, huge pages cannot help.
 const HUGE_PAGE: usize = 2 * 1024 * 1024;
 
@@ -470,23 +573,26 @@ mod read {
 
     /// `LiteralCollection` bytes: counted first, so the `Vec` is allocated once.
     fn collection(buf: &[u8], depth: usize) -> Option<LiteralCollection> {
-        let mut n = 0usize;
+        // Where each element starts: counts them (one allocation), and lets long lists decode
+        // on several threads.
+        let mut starts = Vec::new();
         let mut pos = 0;
         while pos < buf.len() {
             if buf[pos] != 0x0a {
                 return None;
             }
+            starts.push(pos);
             pos += 1;
             delimited(buf, &mut pos)?;
-            n += 1;
         }
-        let mut literals = literal_vec(n);
-        pos = 0;
-        while pos < buf.len() {
-            pos += 1;
-            literals.push(literal(delimited(buf, &mut pos)?, depth + 1)?);
-        }
-        Some(LiteralCollection { literals })
+        let element = |i: usize| -> Result<Literal, ()> {
+            let mut p = starts[i] + 1;
+            let body = delimited(buf, &mut p).ok_or(())?;
+            literal(body, depth + 1).ok_or(())
+        };
+        build_literals(starts.len(), element)
+            .ok()
+            .map(|literals| LiteralCollection { literals })
     }
 }
 
@@ -603,6 +709,50 @@ mod tests {
             )]),
         };
         check(&map);
+    }
+
+    /// Long lists are built on several threads: the result is in order, and a failure reports
+    /// the lowest failing index and drops everything made so far.
+    #[test]
+    fn long_lists_build_in_parallel_in_order() {
+        let n = 300_000;
+        let made = build_literals(n, |i| -> Result<Literal, usize> {
+            Ok(prim(primitive::Value::StringValue(i.to_string())))
+        })
+        .unwrap();
+        assert_eq!(made.len(), n);
+        assert!(
+            made.iter()
+                .enumerate()
+                .all(|(i, l)| *l == prim(primitive::Value::StringValue(i.to_string())))
+        );
+        let failed = build_literals(n, |i| {
+            if i == 250_000 || i == 100_001 {
+                Err(i)
+            } else {
+                Ok(prim(primitive::Value::StringValue(i.to_string())))
+            }
+        });
+        assert_eq!(failed.err(), Some(100_001));
+    }
+
+    /// In a long (parallel-decoded) list, an element off the fast path is decoded by prost, and a
+    /// malformed one makes the whole map fail as prost fails it.
+    #[test]
+    fn long_lists_with_unusual_or_broken_elements_decode_as_prost() {
+        let n = 200_000;
+        let mut items: Vec<Literal> = (0..n).map(|i| int(i as i64)).collect();
+        items[123_456].hash = "h".into();
+        let map = LiteralMap {
+            literals: BTreeMap::from([("xs".to_string(), list(items))]),
+        };
+        check(&map);
+        let mut bytes = encode_literal_map(&map);
+        // Cut the last element's varint short: a truncated message.
+        let last = bytes.len() - 1;
+        bytes[last] |= 0x80;
+        assert!(decode_literal_map(&bytes).is_err());
+        assert!(LiteralMap::decode(bytes.as_slice()).is_err());
     }
 
     #[test]

@@ -24,6 +24,23 @@ impl<T: FlyteType> FlyteType for Vec<T> {
     }
 
     async fn to_literal(&self, cx: &ConversionContext) -> Result<Literal, TypeError> {
+        if self.first().is_some_and(|x| x.to_literal_now().is_some()) {
+            // Pure conversions: long lists are built on several threads.
+            let literals = flytekit_idl::codec::build_literals(self.len(), |i| {
+                self[i]
+                    .to_literal_now()
+                    .unwrap_or_else(|| {
+                        Err(TypeError::Other(
+                            "to_literal_now gave no literal for some elements only".into(),
+                        ))
+                    })
+                    .map_err(|e| e.at(format!("[{i}]")))
+            })?;
+            return Ok(Literal {
+                value: Some(literal::Value::Collection(LiteralCollection { literals })),
+                ..Default::default()
+            });
+        }
         let mut literals = flytekit_idl::codec::literal_vec(self.len());
         for (i, item) in self.iter().enumerate() {
             literals.push(

@@ -67,6 +67,14 @@ pub trait FlyteType: Sized + Send + Sync + 'static {
         cx: &ConversionContext,
     ) -> impl Future<Output = Result<Literal, TypeError>> + Send;
 
+    /// The literal of the value when making it needs no I/O and no context (numbers, strings,
+    /// booleans): `Some` of what [`FlyteType::to_literal`] would return. It lets a long `Vec<T>`
+    /// convert on several threads. The default, `None`, means "use `to_literal`"; a type returns
+    /// `None` for all of its values or for none.
+    fn to_literal_now(&self) -> Option<Result<Literal, TypeError>> {
+        None
+    }
+
     /// Reads a value back from a literal. Blob types download their data through `cx`.
     fn from_literal(
         literal: &Literal,

@@ -40,6 +40,11 @@ macro_rules! integer_type {
             }
 
             #[inline]
+            fn to_literal_now(&self) -> Option<Result<Literal, TypeError>> {
+                Some(Ok(primitive_literal(primitive::Value::Integer(i64::from(*self)))))
+            }
+
+            #[inline]
             async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
                 let value = read_i64(literal)?;
                 <$ty>::try_from(value)
@@ -68,6 +73,11 @@ impl FlyteType for f64 {
 
     async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
         Ok(primitive_literal(primitive::Value::FloatValue(*self)))
+    }
+
+    #[inline]
+    fn to_literal_now(&self) -> Option<Result<Literal, TypeError>> {
+        Some(Ok(primitive_literal(primitive::Value::FloatValue(*self))))
     }
 
     async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
@@ -110,6 +120,12 @@ impl FlyteType for String {
         )))
     }
 
+    fn to_literal_now(&self) -> Option<Result<Literal, TypeError>> {
+        Some(Ok(primitive_literal(primitive::Value::StringValue(
+            self.clone(),
+        ))))
+    }
+
     async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
         match read_primitive(literal, SimpleType::String)? {
             primitive::Value::StringValue(s) => Ok(s.clone()),
@@ -125,6 +141,10 @@ impl FlyteType for bool {
 
     async fn to_literal(&self, _cx: &ConversionContext) -> Result<Literal, TypeError> {
         Ok(primitive_literal(primitive::Value::Boolean(*self)))
+    }
+
+    fn to_literal_now(&self) -> Option<Result<Literal, TypeError>> {
+        Some(Ok(primitive_literal(primitive::Value::Boolean(*self))))
     }
 
     async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
