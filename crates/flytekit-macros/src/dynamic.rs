@@ -28,7 +28,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
 use crate::node::{node_fn, output_types};
-use crate::task::{Args, doc_lines, is_context, param_doc};
+use crate::task::{Args, doc_lines, is_context};
 use crate::workflow::{Rewriter, ident_str, is_unit, strip_parens};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -100,24 +100,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let mut body = func.block.clone();
     Rewriter { wf: wf.clone() }.visit_block_mut(&mut body);
     let params = inputs.iter().map(|(n, t)| quote! { #n: #t });
-    let bind_outputs = if outs.is_empty() {
-        quote! { let _ = __flytekit_out; }
-    } else if !tuple_out {
-        let ty = &outs[0];
-        quote! { #wf.output::<#ty>("o0", __flytekit_out); }
-    } else {
-        let names: Vec<syn::Ident> = (0..outs.len())
-            .map(|i| syn::Ident::new(&format!("__flytekit_o{i}"), Span::call_site()))
-            .collect();
-        let sets = names.iter().zip(&outs).enumerate().map(|(i, (n, ty))| {
-            let var = format!("o{i}");
-            quote! { #wf.output::<#ty>(#var, #n); }
-        });
-        quote! {
-            let ( #(#names,)* ) = __flytekit_out;
-            #(#sets)*
-        }
-    };
+    let bind_outputs = crate::workflow::bind_outputs(&wf, &outs, tuple_out);
     let builder = quote! {
         #[doc(hidden)]
         #[allow(non_snake_case, unused_variables, clippy::redundant_closure_call, clippy::let_unit_value)]
@@ -152,15 +135,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     };
 
     // 3. The companion module.
-    let input_decls = inputs.iter().map(|(n, ty)| {
-        let var = ident_str(n);
-        let desc = param_doc(&lines, &var);
-        quote! { .input::<#ty>(#var, #desc) }
-    });
-    let output_decls = outs.iter().enumerate().map(|(i, ty)| {
-        let var = format!("o{i}");
-        quote! { .output::<#ty>(#var, "") }
-    });
+    let (input_decls, output_decls) = crate::task::interface_decls(&inputs, &outs, &lines);
     let reads = inputs.iter().map(|(n, ty)| {
         let var = ident_str(n);
         quote! {

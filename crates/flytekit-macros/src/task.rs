@@ -519,15 +519,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
 
     // Interface.
-    let input_decls = inputs.iter().map(|(n, ty)| {
-        let var = ident_str(n);
-        let desc = param_doc(&lines, &var);
-        quote! { .input::<#ty>(#var, #desc) }
-    });
-    let output_decls = outs.iter().enumerate().map(|(i, ty)| {
-        let var = format!("o{i}");
-        quote! { .output::<#ty>(#var, "") }
-    });
+    let (input_decls, output_decls) = interface_decls(&inputs, &outs, &lines);
 
     // Body.
     let reads = inputs.iter().map(|(n, ty)| {
@@ -638,6 +630,32 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             ::flytekit::task::TaskRegistration::new(#fn_name::task)
         }
     })
+}
+
+/// The `TaskBuilder` calls declaring a task's interface: `.input::<T>(name, doc)` per input (its
+/// description from the doc comment `lines`) and `.output::<T>("o<i>", "")` per output.
+pub(crate) fn interface_decls(
+    inputs: &[(syn::Ident, syn::Type)],
+    outs: &[syn::Type],
+    lines: &[String],
+) -> (Vec<proc_macro2::TokenStream>, Vec<proc_macro2::TokenStream>) {
+    let input_decls = inputs
+        .iter()
+        .map(|(n, ty)| {
+            let var = ident_str(n);
+            let desc = param_doc(lines, &var);
+            quote! { .input::<#ty>(#var, #desc) }
+        })
+        .collect();
+    let output_decls = outs
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| {
+            let var = format!("o{i}");
+            quote! { .output::<#ty>(#var, "") }
+        })
+        .collect();
+    (input_decls, output_decls)
 }
 
 /// A task input parameter as its name and type: an owned value bound to a plain name.

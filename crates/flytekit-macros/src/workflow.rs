@@ -178,24 +178,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             None => quote! { let #name = #wf.input::<#ty>(#var); },
         }
     });
-    let bind_outputs = if outs.is_empty() {
-        quote! { let _ = __flytekit_out; }
-    } else if !tuple_out {
-        let ty = &outs[0];
-        quote! { #wf.output::<#ty>("o0", __flytekit_out); }
-    } else {
-        let names: Vec<syn::Ident> = (0..outs.len())
-            .map(|i| syn::Ident::new(&format!("__flytekit_o{i}"), Span::call_site()))
-            .collect();
-        let sets = names.iter().zip(&outs).enumerate().map(|(i, (n, ty))| {
-            let var = format!("o{i}");
-            quote! { #wf.output::<#ty>(#var, #n); }
-        });
-        quote! {
-            let ( #(#names,)* ) = __flytekit_out;
-            #(#sets)*
-        }
-    };
+    let bind_outputs = bind_outputs(&wf, &outs, tuple_out);
     let builder = quote! {
         #[doc(hidden)]
         #[allow(non_snake_case, clippy::redundant_closure_call, clippy::let_unit_value)]
@@ -415,4 +398,31 @@ pub(crate) fn local_call(
         quote! { ::std::result::Result::Ok(( #(#gets,)* )) }
     };
     (set_inputs, result)
+}
+
+/// Statements declaring the body's value `__flytekit_out` as the outputs (`o0`, `o1`, ...) of the
+/// workflow built through `wf`; `outs` are their types, a tuple when `tuple_out`.
+pub(crate) fn bind_outputs(
+    wf: &syn::Ident,
+    outs: &[syn::Type],
+    tuple_out: bool,
+) -> proc_macro2::TokenStream {
+    if outs.is_empty() {
+        quote! { let _ = __flytekit_out; }
+    } else if !tuple_out {
+        let ty = &outs[0];
+        quote! { #wf.output::<#ty>("o0", __flytekit_out); }
+    } else {
+        let names: Vec<syn::Ident> = (0..outs.len())
+            .map(|i| syn::Ident::new(&format!("__flytekit_o{i}"), Span::call_site()))
+            .collect();
+        let sets = names.iter().zip(outs).enumerate().map(|(i, (n, ty))| {
+            let var = format!("o{i}");
+            quote! { #wf.output::<#ty>(#var, #n); }
+        });
+        quote! {
+            let ( #(#names,)* ) = __flytekit_out;
+            #(#sets)*
+        }
+    }
 }

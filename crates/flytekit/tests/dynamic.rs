@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use flytekit::idl::Message;
-use flytekit::idl::admin::{TaskSpec, WorkflowSpec};
 use flytekit::idl::core::{
     DynamicJobSpec, LiteralMap, TaskTemplate, WorkflowTemplate, task_template,
 };
@@ -20,6 +19,9 @@ use serde_json::{Value, json};
 #[path = "../examples/fanout.rs"]
 #[allow(dead_code)]
 mod fanout;
+
+#[path = "support/serialized.rs"]
+mod serialized;
 
 #[path = "support/propeller.rs"]
 #[allow(dead_code)]
@@ -258,37 +260,11 @@ print(s.project, s.domain, s.version, s.image_config.default_image.full)
 }
 
 fn serialize_fanout(dir: &Path) -> (Vec<WorkflowTemplate>, Vec<TaskTemplate>) {
-    let out = Command::new(fanout_bin())
-        .args([
-            "serialize",
-            "-p",
-            "p",
-            "-d",
-            "d",
-            "-v",
-            "v",
-            "--image",
-            IMAGE,
-            "-o",
-        ])
-        .arg(dir)
-        .output()
-        .expect("serialize");
-    assert!(out.status.success(), "{out:?}");
-    let mut wfs = Vec::new();
-    let mut tasks = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let bytes = std::fs::read(&path).unwrap();
-        if name.ends_with("_1.pb") {
-            tasks.extend(TaskSpec::decode(bytes.as_slice()).unwrap().template);
-        } else if name.ends_with("_2.pb") {
-            let spec = WorkflowSpec::decode(bytes.as_slice()).unwrap();
-            wfs.extend(spec.template);
-            wfs.extend(spec.sub_workflows);
-        }
-    }
+    let (specs, tasks) = serialized::serialize(&fanout_bin(), IMAGE, dir);
+    let wfs = specs
+        .into_iter()
+        .flat_map(|spec| spec.template.into_iter().chain(spec.sub_workflows))
+        .collect();
     (wfs, tasks)
 }
 

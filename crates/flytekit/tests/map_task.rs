@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use flytekit::idl::Message;
-use flytekit::idl::admin::{TaskSpec, WorkflowSpec};
+use flytekit::idl::admin::WorkflowSpec;
 use flytekit::idl::core::{LiteralMap, TaskTemplate, WorkflowTemplate, array_node, node};
 use flytekit::map_task::{MAP_RESOLVER_LOCATION, SuccessCriterion};
 use flytekit::prelude::*;
@@ -23,6 +23,9 @@ use serde_json::{Value, json};
 #[path = "../examples/fanout.rs"]
 #[allow(dead_code)]
 mod fanout;
+
+#[path = "support/serialized.rs"]
+mod serialized;
 
 #[path = "support/propeller.rs"]
 #[allow(dead_code)]
@@ -40,44 +43,19 @@ fn b64(bytes: Vec<u8>) -> String {
 
 /// Runs `fanout serialize` and returns the workflow specs and task templates by name.
 fn serialize_fanout(dir: &Path) -> (HashMap<String, WorkflowSpec>, HashMap<String, TaskTemplate>) {
-    let out = Command::new(fanout_bin())
-        .args([
-            "serialize",
-            "-p",
-            "p",
-            "-d",
-            "d",
-            "-v",
-            "v",
-            "--image",
-            IMAGE,
-            "-o",
-        ])
-        .arg(dir)
-        .output()
-        .expect("fanout serialize runs");
-    assert!(out.status.success(), "{out:?}");
-    let mut wfs = HashMap::new();
-    let mut tasks = HashMap::new();
-    for entry in std::fs::read_dir(dir).expect("serialized dir") {
-        let path = entry.expect("entry").path();
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let bytes = std::fs::read(&path).expect("read");
-        if file.ends_with("_1.pb") {
-            let spec = TaskSpec::decode(bytes.as_slice()).expect("TaskSpec");
-            let t = spec.template.expect("template");
-            tasks.insert(t.id.clone().unwrap_or_default().name, t);
-        } else if file.ends_with("_2.pb") {
-            let spec = WorkflowSpec::decode(bytes.as_slice()).expect("WorkflowSpec");
-            let name = spec
-                .template
-                .as_ref()
-                .and_then(|t| t.id.clone())
-                .unwrap_or_default()
-                .name;
-            wfs.insert(name, spec);
-        }
-    }
+    let (specs, tasks) = serialized::serialize(&fanout_bin(), IMAGE, dir);
+    let name_of =
+        |id: &Option<flytekit::idl::core::Identifier>| id.clone().unwrap_or_default().name;
+    let wfs = specs
+        .into_iter()
+        .map(|spec| {
+            (
+                name_of(&spec.template.as_ref().and_then(|t| t.id.clone())),
+                spec,
+            )
+        })
+        .collect();
+    let tasks = tasks.into_iter().map(|t| (name_of(&t.id), t)).collect();
     (wfs, tasks)
 }
 
