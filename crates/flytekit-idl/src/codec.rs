@@ -18,6 +18,10 @@
 //! assert_eq!(decode_literal_map(&bytes).unwrap(), map);
 //! ```
 
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::mem::MaybeUninit;
+
 use prost::bytes::BufMut;
 use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint, key_len, message};
 use prost::{DecodeError, Message};
@@ -29,7 +33,7 @@ use crate::core::{
 /// Encodes `map` exactly as `map.encode_to_vec()` does, faster for large collections.
 pub fn encode_literal_map(map: &LiteralMap) -> Vec<u8> {
     let mut buf = Vec::new();
-    write_map_body(map, &mut buf);
+    Encoder::default().write_map_body(map, &mut buf);
     buf
 }
 
@@ -48,11 +52,13 @@ pub fn decode_literal_map(bytes: &[u8]) -> Result<LiteralMap, DecodeError> {
 /// filling them costs one page fault per 2 MiB instead of one per 4 KiB; elsewhere, and if the
 /// kernel declines, it is a plain `Vec::with_capacity`.
 pub fn literal_vec(n: usize) -> Vec<Literal> {
-    let v: Vec<Literal> = Vec::with_capacity(n);
-    advise_huge_pages(
-        v.as_ptr().cast(),
-        v.capacity() * std::mem::size_of::<Literal>(),
-    );
+    large_vec(n)
+}
+
+/// A `Vec::with_capacity(n)` whose memory, if large, is advised to be backed by huge pages.
+fn large_vec<T>(n: usize) -> Vec<T> {
+    let v: Vec<T> = Vec::with_capacity(n);
+    advise_huge_pages(v.as_ptr().cast(), v.capacity() * std::mem::size_of::<T>());
     v
 }
 
@@ -78,21 +84,42 @@ pub fn build_literals<E: Send>(
     n: usize,
     make: impl Fn(usize) -> Result<Literal, E> + Sync,
 ) -> Result<Vec<Literal>, E> {
-    let mut out = literal_vec(n);
+    build_vec(n, make)
+}
+
+/// `n` values of any type, element `i` made by `make(i)`, built as [`build_literals`] builds
+/// literals (the type engine reads long lists of numbers back with it).
+pub fn build_vec<T: Send, E: Send>(
+    n: usize,
+    make: impl Fn(usize) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
+    build_chunks(n, |chunk, base| fill(chunk, base, &make))
+}
+
+/// `n` values, written in place in chunks: `fill_chunk(chunk, base)` writes elements `base..` into
+/// every slot of `chunk` and returns `Ok`, or writes none (dropping what it wrote) and returns
+/// the error. Long vectors are split into one chunk per thread. On failure the error of the
+/// lowest failing chunk is returned, every value already made is dropped, and a panic in a chunk
+/// resumes here.
+fn build_chunks<T: Send, E: Send>(
+    n: usize,
+    fill_chunk: impl Fn(&mut [MaybeUninit<T>], usize) -> Result<(), E> + Sync,
+) -> Result<Vec<T>, E> {
+    let mut out = large_vec(n);
     let threads = threads_for(n);
     if threads <= 1 {
-        for i in 0..n {
-            out.push(make(i)?);
-        }
+        fill_chunk(&mut out.spare_capacity_mut()[..n], 0)?;
+        // SAFETY: `fill_chunk` returned `Ok`, so it wrote all `n` slots.
+        unsafe { out.set_len(n) };
         return Ok(out);
     }
     let per = n.div_ceil(threads);
     let outcomes: Vec<std::thread::Result<Result<(), E>>> = std::thread::scope(|s| {
-        let make = &make;
+        let fill_chunk = &fill_chunk;
         let handles: Vec<_> = out.spare_capacity_mut()[..n]
             .chunks_mut(per)
             .enumerate()
-            .map(|(c, chunk)| s.spawn(move || fill(chunk, c * per, make)))
+            .map(|(c, chunk)| s.spawn(move || fill_chunk(chunk, c * per)))
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
     });
@@ -111,8 +138,8 @@ pub fn build_literals<E: Send>(
         }
     }
     if first_error.is_none() && panicked.is_none() {
-        // SAFETY: every chunk of the first `n` slots was filled: each `fill` returned `Ok`, which
-        // it does only after writing every slot of its chunk.
+        // SAFETY: every chunk of the first `n` slots was filled: each `fill_chunk` returned `Ok`,
+        // which it does only after writing every slot of its chunk.
         unsafe { out.set_len(n) };
         return Ok(out);
     }
@@ -121,7 +148,7 @@ pub fn build_literals<E: Send>(
     for c in filled {
         let end = ((c + 1) * per).min(n);
         for slot in &mut spare[c * per..end] {
-            // SAFETY: chunk `c` returned `Ok`, so each of its slots holds an initialized literal,
+            // SAFETY: chunk `c` returned `Ok`, so each of its slots holds an initialized value,
             // dropped exactly once here (the vector's length stays 0).
             unsafe { slot.assume_init_drop() };
         }
@@ -136,16 +163,17 @@ pub fn build_literals<E: Send>(
     }
 }
 
-/// Writes `make(base + j)` into slot `j` of `chunk`; on the first failure drops what it wrote.
-fn fill<E>(
-    chunk: &mut [std::mem::MaybeUninit<Literal>],
+/// Writes `make(base + j)` into slot `j` of `chunk`, in order; on the first failure drops what it
+/// wrote.
+fn fill<T, E>(
+    chunk: &mut [MaybeUninit<T>],
     base: usize,
-    make: &impl Fn(usize) -> Result<Literal, E>,
+    make: &impl Fn(usize) -> Result<T, E>,
 ) -> Result<(), E> {
     for j in 0..chunk.len() {
         match make(base + j) {
-            Ok(literal) => {
-                chunk[j].write(literal);
+            Ok(value) => {
+                chunk[j].write(value);
             }
             Err(e) => {
                 for slot in &mut chunk[..j] {
@@ -198,13 +226,14 @@ fn write_header(tag: u32, body: usize, buf: &mut Vec<u8>) {
     encode_varint(body as u64, buf);
 }
 
-/// `LiteralMap.literals` (`map<string, Literal> = 1`): one entry message per pair, with the key
-/// and value fields left out when they are empty, as prost does.
-fn map_body_len(map: &LiteralMap) -> usize {
-    map.literals
-        .iter()
-        .map(|(k, v)| field_len(1, entry_len(k, v, value_lens(v))))
-        .sum()
+/// Measures literals, then writes them. A long collection's elements are encoded when it is first
+/// measured, on several threads, and their bytes kept until the collection is written: each
+/// element is read once, not once to measure and once to write.
+#[derive(Default)]
+struct Encoder {
+    /// The encoded elements of each long collection (one buffer per thread, in order), by the
+    /// collection's address: the map is borrowed for the whole encoding, so addresses are stable.
+    long: HashMap<*const LiteralCollection, Vec<Vec<u8>>>,
 }
 
 /// How an entry's value is written: left out (default), by prost, or here with these lengths.
@@ -215,13 +244,172 @@ enum ValueLens {
     Plain(Lens),
 }
 
-fn value_lens(v: &Literal) -> ValueLens {
-    if is_default(v) {
-        ValueLens::Skip
-    } else if is_plain(v) {
-        ValueLens::Plain(plain_lens(v))
-    } else {
-        ValueLens::Prost
+/// The body length of a plain literal, and of its collection or map (`inner`, else 0).
+#[derive(Clone, Copy)]
+struct Lens {
+    body: usize,
+    inner: usize,
+}
+
+impl Encoder {
+    /// `LiteralMap.literals` (`map<string, Literal> = 1`): one entry message per pair, with the
+    /// key and value fields left out when they are empty, as prost does.
+    fn map_body_len(&mut self, map: &LiteralMap) -> usize {
+        map.literals
+            .iter()
+            .map(|(k, v)| {
+                let lens = self.value_lens(v);
+                field_len(1, entry_len(k, v, lens))
+            })
+            .sum()
+    }
+
+    fn value_lens(&mut self, v: &Literal) -> ValueLens {
+        if is_default(v) {
+            ValueLens::Skip
+        } else if is_plain(v) {
+            ValueLens::Plain(self.plain_lens(v))
+        } else {
+            ValueLens::Prost
+        }
+    }
+
+    /// Each entry is measured once here (prost measures nested messages again at every level).
+    fn write_map_body(&mut self, map: &LiteralMap, buf: &mut Vec<u8>) {
+        let entries: Vec<(&String, &Literal, ValueLens, usize)> = map
+            .literals
+            .iter()
+            .map(|(k, v)| {
+                let lens = self.value_lens(v);
+                (k, v, lens, entry_len(k, v, lens))
+            })
+            .collect();
+        reserve(buf, entries.iter().map(|e| field_len(1, e.3)).sum());
+        for (k, v, lens, len) in entries {
+            write_header(1, len, buf);
+            if !k.is_empty() {
+                write_header(1, k.len(), buf);
+                buf.put_slice(k.as_bytes());
+            }
+            match lens {
+                ValueLens::Skip => {}
+                ValueLens::Prost => message::encode(2, v, buf),
+                ValueLens::Plain(l) => self.write_plain_literal(2, v, l, buf),
+            }
+        }
+    }
+
+    fn plain_lens(&mut self, l: &Literal) -> Lens {
+        let (body, inner) = match &l.value {
+            None => (0, 0),
+            Some(literal::Value::Scalar(s)) => (scalar_field_len(s), 0),
+            Some(literal::Value::Collection(c)) => {
+                let inner = self.collection_body_len(c);
+                (field_len(2, inner), inner)
+            }
+            Some(literal::Value::Map(m)) => {
+                let inner = self.map_body_len(m);
+                (field_len(3, inner), inner)
+            }
+            Some(literal::Value::OffloadedMetadata(o)) => (message::encoded_len(8, o.as_ref()), 0),
+        };
+        Lens { body, inner }
+    }
+
+    fn collection_body_len(&mut self, c: &LiteralCollection) -> usize {
+        if c.literals.len() < PARALLEL_MIN {
+            return c
+                .literals
+                .iter()
+                .map(|l| self.literal_field_len(1, l))
+                .sum();
+        }
+        self.long
+            .entry(c)
+            .or_insert_with(|| encode_elements(&c.literals))
+            .iter()
+            .map(Vec::len)
+            .sum()
+    }
+
+    #[inline]
+    fn literal_field_len(&mut self, tag: u32, l: &Literal) -> usize {
+        if let Some(p) = small_primitive(l) {
+            key_len(tag) + 1 + small_literal_body_len(p)
+        } else if is_plain(l) {
+            field_len(tag, self.plain_lens(l).body)
+        } else {
+            message::encoded_len(tag, l)
+        }
+    }
+
+    #[inline]
+    fn write_literal_field(&mut self, tag: u32, l: &Literal, buf: &mut Vec<u8>) {
+        if let Some(p) = small_primitive(l) {
+            write_small_literal(tag, p, buf)
+        } else if is_plain(l) {
+            let lens = self.plain_lens(l);
+            self.write_plain_literal(tag, l, lens, buf)
+        } else {
+            message::encode(tag, l, buf)
+        }
+    }
+
+    fn write_plain_literal(&mut self, tag: u32, l: &Literal, lens: Lens, buf: &mut Vec<u8>) {
+        write_header(tag, lens.body, buf);
+        match &l.value {
+            None => {}
+            Some(literal::Value::Scalar(s)) => write_scalar_field(s, buf),
+            Some(literal::Value::Collection(c)) => {
+                write_header(2, lens.inner, buf);
+                match self.long.get(&std::ptr::from_ref(c)) {
+                    Some(encoded) => encoded.iter().for_each(|run| buf.put_slice(run)),
+                    None => c
+                        .literals
+                        .iter()
+                        .for_each(|e| self.write_literal_field(1, e, buf)),
+                }
+            }
+            Some(literal::Value::Map(m)) => {
+                write_header(3, lens.inner, buf);
+                self.write_map_body(m, buf);
+            }
+            Some(literal::Value::OffloadedMetadata(o)) => message::encode(8, o.as_ref(), buf),
+        }
+    }
+}
+
+/// The elements of a long collection (each as field 1 of `LiteralCollection`), encoded on
+/// several threads: one buffer per thread, in order.
+fn encode_elements(literals: &[Literal]) -> Vec<Vec<u8>> {
+    let per = literals.len().div_ceil(threads_for(literals.len()));
+    std::thread::scope(|s| {
+        let runs: Vec<_> = literals
+            .chunks(per)
+            .map(|run| {
+                s.spawn(move || {
+                    let mut encoder = Encoder::default();
+                    let mut buf = Vec::new();
+                    reserve(&mut buf, run.len() * SMALL_LITERAL_FIELD_MAX);
+                    for l in run {
+                        encoder.write_literal_field(1, l, &mut buf);
+                    }
+                    buf
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// Reserves room for `additional` more bytes; a large buffer is advised onto huge pages.
+fn reserve(buf: &mut Vec<u8>, additional: usize) {
+    let before = buf.capacity();
+    buf.reserve(additional);
+    if buf.capacity() != before {
+        //advise_huge_pages(buf.as_ptr(), buf.capacity());
     }
 }
 
@@ -239,32 +427,6 @@ fn entry_len(key: &str, value: &Literal, lens: ValueLens) -> usize {
     k + v
 }
 
-/// Each entry's lengths are computed once: a collection's elements are measured once, not once
-/// per enclosing message as prost does.
-fn write_map_body(map: &LiteralMap, buf: &mut Vec<u8>) {
-    let entries: Vec<(&String, &Literal, ValueLens, usize)> = map
-        .literals
-        .iter()
-        .map(|(k, v)| {
-            let lens = value_lens(v);
-            (k, v, lens, entry_len(k, v, lens))
-        })
-        .collect();
-    buf.reserve(entries.iter().map(|e| field_len(1, e.3)).sum());
-    for (k, v, lens, len) in entries {
-        write_header(1, len, buf);
-        if !k.is_empty() {
-            write_header(1, k.len(), buf);
-            buf.put_slice(k.as_bytes());
-        }
-        match lens {
-            ValueLens::Skip => {}
-            ValueLens::Prost => message::encode(2, v, buf),
-            ValueLens::Plain(l) => write_plain_literal(2, v, l, buf),
-        }
-    }
-}
-
 fn is_default(l: &Literal) -> bool {
     l.value.is_none() && l.hash.is_empty() && l.metadata.is_empty()
 }
@@ -274,55 +436,9 @@ fn is_plain(l: &Literal) -> bool {
     l.hash.is_empty() && l.metadata.is_empty()
 }
 
-/// The body length of a plain literal, and of its collection or map (`inner`, else 0).
-#[derive(Clone, Copy)]
-struct Lens {
-    body: usize,
-    inner: usize,
-}
-
-fn plain_lens(l: &Literal) -> Lens {
-    let (body, inner) = match &l.value {
-        None => (0, 0),
-        Some(literal::Value::Scalar(s)) => (scalar_field_len(s), 0),
-        Some(literal::Value::Collection(c)) => {
-            let inner = collection_body_len(c);
-            (field_len(2, inner), inner)
-        }
-        Some(literal::Value::Map(m)) => {
-            let inner = map_body_len(m);
-            (field_len(3, inner), inner)
-        }
-        Some(literal::Value::OffloadedMetadata(o)) => (message::encoded_len(8, o.as_ref()), 0),
-    };
-    Lens { body, inner }
-}
-
-fn collection_body_len(c: &LiteralCollection) -> usize {
-    c.literals.iter().map(|l| literal_field_len(1, l)).sum()
-}
-
-#[inline]
-fn literal_field_len(tag: u32, l: &Literal) -> usize {
-    if let Some(p) = small_primitive(l) {
-        key_len(tag) + 1 + small_literal_body_len(p)
-    } else if is_plain(l) {
-        field_len(tag, plain_lens(l).body)
-    } else {
-        message::encoded_len(tag, l)
-    }
-}
-
-#[inline]
-fn write_literal_field(tag: u32, l: &Literal, buf: &mut Vec<u8>) {
-    if let Some(p) = small_primitive(l) {
-        write_small_literal(tag, p, buf)
-    } else if is_plain(l) {
-        write_plain_literal(tag, l, plain_lens(l), buf)
-    } else {
-        message::encode(tag, l, buf)
-    }
-}
+/// The most bytes [`write_small_literal`] writes for a collection element: a one-byte key, a
+/// one-byte length and a body of at most 15 bytes.
+const SMALL_LITERAL_FIELD_MAX: usize = 17;
 
 /// The most common element of a large list: a plain literal holding an integer, a float or a
 /// boolean. Its three nested lengths are each below 128 (one byte), so it is written in one go.
@@ -373,25 +489,6 @@ fn write_small_literal(tag: u32, p: &primitive::Value, buf: &mut Vec<u8>) {
         primitive::Value::Boolean(v) => buf.put_slice(&[0x20, u8::from(*v)]),
         // small_primitive admits only the three kinds above.
         _ => {}
-    }
-}
-
-fn write_plain_literal(tag: u32, l: &Literal, lens: Lens, buf: &mut Vec<u8>) {
-    write_header(tag, lens.body, buf);
-    match &l.value {
-        None => {}
-        Some(literal::Value::Scalar(s)) => write_scalar_field(s, buf),
-        Some(literal::Value::Collection(c)) => {
-            write_header(2, lens.inner, buf);
-            for e in &c.literals {
-                write_literal_field(1, e, buf);
-            }
-        }
-        Some(literal::Value::Map(m)) => {
-            write_header(3, lens.inner, buf);
-            write_map_body(m, buf);
-        }
-        Some(literal::Value::OffloadedMetadata(o)) => message::encode(8, o.as_ref(), buf),
     }
 }
 
@@ -464,6 +561,7 @@ mod read {
     /// Nesting beyond this goes to prost (which has its own recursion limit).
     const MAX_DEPTH: usize = 32;
 
+    #[inline]
     fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
         let mut value = 0u64;
         for i in 0..10 {
@@ -478,6 +576,7 @@ mod read {
         None
     }
 
+    #[inline]
     fn delimited<'a>(buf: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
         let len = usize::try_from(varint(buf, pos)?).ok()?;
         let end = pos.checked_add(len)?;
@@ -542,6 +641,37 @@ mod read {
         fast().or_else(|| Literal::decode(buf).ok())
     }
 
+    /// The bytes [`write_small_literal`] writes (the literal's body: its scalar, its primitive,
+    /// the value), read in one go; `None` for any other shape.
+    #[inline]
+    fn small_literal(body: &[u8]) -> Option<Literal> {
+        let [0x0a, scalar, 0x0a, primitive, kind, rest @ ..] = body else {
+            return None;
+        };
+        if usize::from(*scalar) + 2 != body.len() || usize::from(*primitive) + 4 != body.len() {
+            return None;
+        }
+        let mut pos = 0;
+        let value = match kind {
+            0x08 => primitive::Value::Integer(varint(rest, &mut pos)? as i64),
+            0x11 => {
+                pos = 8;
+                primitive::Value::FloatValue(f64::from_le_bytes(rest.try_into().ok()?))
+            }
+            0x20 => primitive::Value::Boolean(varint(rest, &mut pos)? != 0),
+            _ => return None,
+        };
+        if pos != rest.len() {
+            return None;
+        }
+        Some(Literal {
+            value: Some(literal::Value::Scalar(Scalar {
+                value: Some(scalar::Value::Primitive(Primitive { value: Some(value) })),
+            })),
+            ..Default::default()
+        })
+    }
+
     /// `Scalar` bytes holding exactly one primitive of a kind written by the encoder above.
     fn primitive(scalar: &[u8]) -> Option<Primitive> {
         if scalar.first() != Some(&0x0a) {
@@ -571,26 +701,47 @@ mod read {
         (p == body.len()).then_some(Primitive { value: Some(value) })
     }
 
-    /// `LiteralCollection` bytes: counted first, so the `Vec` is allocated once.
+    /// Every this many elements of a collection, the counting pass notes where the element
+    /// starts: a decoding thread seeks to the mark before its first element and walks from there.
+    const MARK_EVERY: usize = 1024;
+
+    /// `LiteralCollection` bytes: counted first, so the `Vec` is allocated once; long lists are
+    /// decoded on several threads.
     fn collection(buf: &[u8], depth: usize) -> Option<LiteralCollection> {
-        // Where each element starts: counts them (one allocation), and lets long lists decode
-        // on several threads.
-        let mut starts = Vec::new();
+        let mut marks = Vec::new();
+        let mut n = 0;
         let mut pos = 0;
         while pos < buf.len() {
             if buf[pos] != 0x0a {
                 return None;
             }
-            starts.push(pos);
+            if n % MARK_EVERY == 0 {
+                marks.push(pos);
+            }
+            n += 1;
             pos += 1;
             delimited(buf, &mut pos)?;
         }
-        let element = |i: usize| -> Result<Literal, ()> {
-            let mut p = starts[i] + 1;
-            let body = delimited(buf, &mut p).ok_or(())?;
-            literal(body, depth + 1).ok_or(())
+        // A thread seeks to the mark before its first element, then walks.
+        let fill_chunk = |chunk: &mut [MaybeUninit<Literal>], base: usize| {
+            let mut start = marks.get(base / MARK_EVERY).copied();
+            for _ in 0..base % MARK_EVERY {
+                start = start.and_then(|mut p| {
+                    p += 1;
+                    delimited(buf, &mut p).map(|_| p)
+                });
+            }
+            let next = Cell::new(start);
+            fill(chunk, base, &|_| -> Result<Literal, ()> {
+                let mut p = next.get().ok_or(())? + 1;
+                let body = delimited(buf, &mut p).ok_or(())?;
+                next.set(Some(p));
+                small_literal(body)
+                    .or_else(|| literal(body, depth + 1))
+                    .ok_or(())
+            })
         };
-        build_literals(starts.len(), element)
+        build_chunks(n, fill_chunk)
             .ok()
             .map(|literals| LiteralCollection { literals })
     }
@@ -624,14 +775,21 @@ mod tests {
         }
     }
 
+    /// We encode as prost does, and decode to what prost decodes (compared by encoding: NaN is
+    /// not equal to itself).
     fn check(map: &LiteralMap) {
         let ours = encode_literal_map(map);
         assert_eq!(ours, map.encode_to_vec());
-        assert_eq!(decode_literal_map(&ours).unwrap(), *map);
+        let decoded = decode_literal_map(&ours).unwrap();
+        assert_eq!(decoded.encode_to_vec(), ours);
+        assert_eq!(
+            LiteralMap::decode(ours.as_slice()).unwrap().encode_to_vec(),
+            ours
+        );
     }
 
-    #[test]
-    fn every_shape_matches_prost() {
+    /// A literal of every shape the codec handles, and some it hands to prost.
+    fn shapes() -> Vec<Literal> {
         let mut with_meta = int(3);
         with_meta.hash = "h".into();
         with_meta.metadata.insert("k".into(), "v".into());
@@ -658,7 +816,7 @@ mod tests {
             .literals
             .insert("a".into(), list(vec![int(-1), int(i64::MIN)]));
         inner.literals.insert("".into(), Literal::default());
-        let cases = [
+        vec![
             int(0),
             int(i64::MAX),
             prim(primitive::Value::FloatValue(-0.5)),
@@ -690,8 +848,14 @@ mod tests {
                 ..Default::default()
             },
             Literal::default(),
-        ];
-        for (i, c) in cases.into_iter().enumerate() {
+            prim(primitive::Value::FloatValue(f64::NAN)),
+            prim(primitive::Value::Boolean(true)),
+        ]
+    }
+
+    #[test]
+    fn every_shape_matches_prost() {
+        for (i, c) in shapes().into_iter().enumerate() {
             let map = LiteralMap {
                 literals: BTreeMap::from([(format!("x{i}"), c)]),
             };
@@ -707,6 +871,38 @@ mod tests {
                 "xs".to_string(),
                 list((0..1_000_000).map(|i| int(i * 7919 - 3_000_000)).collect()),
             )]),
+        };
+        check(&map);
+    }
+
+    /// Long lists are encoded and decoded on several threads, nested or not, whatever their
+    /// elements.
+    #[test]
+    fn long_lists_of_every_shape_match_prost() {
+        let shapes = shapes();
+        let mixed: Vec<Literal> = (0..PARALLEL_MIN + 1234)
+            .map(|i| shapes[i % shapes.len()].clone())
+            .collect();
+        let floats: Vec<Literal> = (0..PARALLEL_MIN * 2)
+            .map(|i| prim(primitive::Value::FloatValue(i as f64 / 3.0)))
+            .collect();
+        let mut in_map = LiteralMap::default();
+        in_map.literals.insert("xs".into(), list(floats.clone()));
+        let map = LiteralMap {
+            literals: BTreeMap::from([
+                ("mixed".to_string(), list(mixed)),
+                (
+                    "nested".to_string(),
+                    list(vec![list(floats.clone()), int(1), list(floats)]),
+                ),
+                (
+                    "map".to_string(),
+                    Literal {
+                        value: Some(literal::Value::Map(Box::new(in_map))),
+                        ..Default::default()
+                    },
+                ),
+            ]),
         };
         check(&map);
     }

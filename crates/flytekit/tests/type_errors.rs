@@ -148,6 +148,45 @@ async fn errors_inside_collections_say_where() {
     );
 }
 
+/// Long lists of numbers, strings and booleans are read on several threads: the error is still
+/// the first bad element's, and good lists read back in order.
+#[tokio::test]
+async fn errors_in_long_lists_name_the_first_bad_element() {
+    let n: usize = 300_000;
+    let list = |items: Vec<Literal>| Literal {
+        value: Some(literal::Value::Collection(
+            flytekit::idl::core::LiteralCollection { literals: items },
+        )),
+        ..Default::default()
+    };
+    let mut items: Vec<Literal> = (0..n).map(|i| int((i % 100) as i64)).collect();
+    items[250_123] = int(1000);
+    items[123_456] = int(-1);
+    assert_contains(
+        &error::<Vec<u8>>(list(items.clone())).await,
+        &["at [123456]", "-1", "u8"],
+    );
+    items[123_456] = int(7);
+    items[250_123] = string("x");
+    assert_contains(
+        &error::<Vec<i64>>(list(items.clone())).await,
+        &["at [250123]", "expected INTEGER"],
+    );
+    items[250_123] = int(99);
+    let read_back: Vec<u8> = read(list(items)).await.unwrap();
+    let expected = |i: usize| match i {
+        123_456 => 7,
+        250_123 => 99,
+        _ => (i % 100) as u8,
+    };
+    assert_eq!(read_back.len(), n);
+    assert!(read_back.iter().enumerate().all(|(i, v)| *v == expected(i)));
+    let strings: Vec<String> = read(list((0..n).map(|i| string(&i.to_string())).collect()))
+        .await
+        .unwrap();
+    assert!(strings.iter().enumerate().all(|(i, s)| *s == i.to_string()));
+}
+
 #[tokio::test]
 async fn missing_variable() {
     let e = read_input::<i64>(&LiteralMap::default(), "n", &ConversionContext::in_memory())

@@ -59,8 +59,24 @@ impl<T: FlyteType> FlyteType for Vec<T> {
         let Some(literal::Value::Collection(c)) = &unwrap_union(literal).value else {
             return Err(TypeError::mismatch(&Self::literal_type(), literal));
         };
-        let mut out = Vec::with_capacity(c.literals.len());
-        for (i, item) in c.literals.iter().enumerate() {
+        let items = &c.literals;
+        if items
+            .first()
+            .is_some_and(|x| T::from_literal_now(x).is_some())
+        {
+            // Pure conversions: long lists are read on several threads.
+            return flytekit_idl::codec::build_vec(items.len(), |i| {
+                T::from_literal_now(&items[i])
+                    .unwrap_or_else(|| {
+                        Err(TypeError::Other(
+                            "from_literal_now gave no value for some literals only".into(),
+                        ))
+                    })
+                    .map_err(|e| e.at(format!("[{i}]")))
+            });
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
             out.push(
                 T::from_literal(item, cx)
                     .await

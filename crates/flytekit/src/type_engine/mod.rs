@@ -81,6 +81,15 @@ pub trait FlyteType: Sized + Send + Sync + 'static {
         cx: &ConversionContext,
     ) -> impl Future<Output = Result<Self, TypeError>> + Send;
 
+    /// The value of `literal` when reading it needs no I/O and no context (numbers, strings,
+    /// booleans): `Some` of what [`FlyteType::from_literal`] would return. It lets a long `Vec<T>`
+    /// read on several threads. The default, `None`, means "use `from_literal`"; a type returns
+    /// `None` for every literal or for none.
+    fn from_literal_now(literal: &Literal) -> Option<Result<Self, TypeError>> {
+        let _ = literal;
+        None
+    }
+
     /// The name of the flytekit transformer for this type (`"int"`, `"Typed List"`, ...).
     ///
     /// flytekit tags each variant of a union type with it (`Optional[int]` is the union of

@@ -27,6 +27,16 @@ fn read_i64(literal: &Literal) -> Result<i64, TypeError> {
     }
 }
 
+/// Reads an integer literal into `T` (named `target` in the overflow error).
+#[inline]
+fn read_integer<T: TryFrom<i64>>(literal: &Literal, target: &'static str) -> Result<T, TypeError> {
+    let value = read_i64(literal)?;
+    T::try_from(value).map_err(|_| TypeError::Overflow {
+        value: value.to_string(),
+        target,
+    })
+}
+
 macro_rules! integer_type {
     ($($ty:ty),*) => {$(
         impl FlyteType for $ty {
@@ -46,9 +56,12 @@ macro_rules! integer_type {
 
             #[inline]
             async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
-                let value = read_i64(literal)?;
-                <$ty>::try_from(value)
-                    .map_err(|_| TypeError::Overflow { value: value.to_string(), target: stringify!($ty) })
+                read_integer(literal, stringify!($ty))
+            }
+
+            #[inline]
+            fn from_literal_now(literal: &Literal) -> Option<Result<Self, TypeError>> {
+                Some(read_integer(literal, stringify!($ty)))
             }
         }
     )*};
@@ -83,6 +96,23 @@ impl FlyteType for f64 {
     async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
         read_f64(literal)
     }
+
+    #[inline]
+    fn from_literal_now(literal: &Literal) -> Option<Result<Self, TypeError>> {
+        Some(read_f64(literal))
+    }
+}
+
+fn read_f32(literal: &Literal) -> Result<f32, TypeError> {
+    let value = read_f64(literal)?;
+    if value.is_finite() && value.abs() > f64::from(f32::MAX) {
+        return Err(TypeError::Overflow {
+            value: value.to_string(),
+            target: "f32",
+        });
+    }
+    // Precision loss is expected when narrowing a float; only the range is checked.
+    Ok(value as f32)
 }
 
 impl FlyteType for f32 {
@@ -96,16 +126,27 @@ impl FlyteType for f32 {
         ))))
     }
 
+    #[inline]
+    fn to_literal_now(&self) -> Option<Result<Literal, TypeError>> {
+        Some(Ok(primitive_literal(primitive::Value::FloatValue(
+            f64::from(*self),
+        ))))
+    }
+
     async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
-        let value = read_f64(literal)?;
-        if value.is_finite() && value.abs() > f64::from(f32::MAX) {
-            return Err(TypeError::Overflow {
-                value: value.to_string(),
-                target: "f32",
-            });
-        }
-        // Precision loss is expected when narrowing a float; only the range is checked.
-        Ok(value as f32)
+        read_f32(literal)
+    }
+
+    #[inline]
+    fn from_literal_now(literal: &Literal) -> Option<Result<Self, TypeError>> {
+        Some(read_f32(literal))
+    }
+}
+
+fn read_string(literal: &Literal) -> Result<String, TypeError> {
+    match read_primitive(literal, SimpleType::String)? {
+        primitive::Value::StringValue(s) => Ok(s.clone()),
+        _ => Err(TypeError::mismatch(&String::literal_type(), literal)),
     }
 }
 
@@ -127,10 +168,18 @@ impl FlyteType for String {
     }
 
     async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
-        match read_primitive(literal, SimpleType::String)? {
-            primitive::Value::StringValue(s) => Ok(s.clone()),
-            _ => Err(TypeError::mismatch(&Self::literal_type(), literal)),
-        }
+        read_string(literal)
+    }
+
+    fn from_literal_now(literal: &Literal) -> Option<Result<Self, TypeError>> {
+        Some(read_string(literal))
+    }
+}
+
+fn read_bool(literal: &Literal) -> Result<bool, TypeError> {
+    match read_primitive(literal, SimpleType::Boolean)? {
+        primitive::Value::Boolean(b) => Ok(*b),
+        _ => Err(TypeError::mismatch(&bool::literal_type(), literal)),
     }
 }
 
@@ -148,10 +197,11 @@ impl FlyteType for bool {
     }
 
     async fn from_literal(literal: &Literal, _cx: &ConversionContext) -> Result<Self, TypeError> {
-        match read_primitive(literal, SimpleType::Boolean)? {
-            primitive::Value::Boolean(b) => Ok(*b),
-            _ => Err(TypeError::mismatch(&Self::literal_type(), literal)),
-        }
+        read_bool(literal)
+    }
+
+    fn from_literal_now(literal: &Literal) -> Option<Result<Self, TypeError>> {
+        Some(read_bool(literal))
     }
 }
 
