@@ -62,11 +62,11 @@ fn large_vec<T>(n: usize) -> Vec<T> {
     v
 }
 
-/// Lists shorter than this are built on one thread: below it, starting threads costs more than it
-/// saves.
+/// Lists shorter than this are built, encoded and decoded on one thread: below it, starting
+/// threads costs more than it saves.
 const PARALLEL_MIN: usize = 1 << 16;
 
-/// The threads to build `n` literals on: one for short lists, else up to the CPUs (at most 8),
+/// The threads to work on `n` elements with: one for short lists, else up to the CPUs (at most 8),
 /// each with at least half of [`PARALLEL_MIN`] elements.
 fn threads_for(n: usize) -> usize {
     if n < PARALLEL_MIN {
