@@ -27,26 +27,19 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
-use crate::node::{node_fn, output_types};
-use crate::task::{Args, doc_lines, is_context};
-use crate::workflow::{Rewriter, ident_str, is_unit, strip_parens};
+use crate::node::output_types;
+use crate::task::{Args, TaskFn, doc_lines, is_context};
+use crate::workflow::{Rewriter, check_builder_fn, ident_str, is_unit, strip_parens};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let args = Args::parse(args)?;
     let func: syn::ItemFn = syn::parse2(item)?;
     let sig = &func.sig;
-    if let Some(a) = &sig.asyncness {
-        return Err(syn::Error::new(
-            a.span(),
-            "a dynamic task's body is not async: it builds the workflow that runs",
-        ));
-    }
-    if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            sig.generics.span(),
-            "a dynamic task function cannot be generic",
-        ));
-    }
+    check_builder_fn(
+        sig,
+        "a dynamic task's body is not async: it builds the workflow that runs",
+        "a dynamic task function cannot be generic",
+    )?;
     let fn_name = &sig.ident;
     let fn_str = ident_str(fn_name);
     let vis = &func.vis;
@@ -135,83 +128,46 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     };
 
     // 3. The companion module.
-    let (input_decls, output_decls) = crate::task::interface_decls(&inputs, &outs, &lines);
-    let reads = inputs.iter().map(|(n, ty)| {
-        let var = ident_str(n);
-        quote! {
-            let #n: #ty = ::flytekit::task::read_input::<#ty>(#fn_str, &__flytekit_inputs, #var, __flytekit_cx.conversion()).await?;
-        }
-    });
+    let reads = crate::task::input_reads(&fn_str, &inputs);
     let arg_names: Vec<&syn::Ident> = inputs.iter().map(|(n, _)| n).collect();
-    let name_expr = match &args.name {
-        Some(n) => quote! { ::std::string::String::from(#n) },
-        None => quote! { ::flytekit::workflow::entity_name(::std::module_path!(), #fn_str) },
+    let body = quote! {
+        ::flytekit::dynamic::dynamic_task(
+            __flytekit_builder,
+            move |__flytekit_cx: ::flytekit::ExecutionContext, __flytekit_inputs: ::flytekit::idl::core::LiteralMap| {
+                let __flytekit_name = __flytekit_name.clone();
+                async move {
+                    let _ = &__flytekit_cx;
+                    #(#reads)*
+                    ::flytekit::task::run_blocking(#fn_str, move || {
+                        let __flytekit_wf = ::flytekit::workflow::WorkflowBuilder::new(__flytekit_name);
+                        super::#builder_fn(&__flytekit_wf, #(#arg_names),*);
+                        __flytekit_wf.finish()
+                    })
+                    .await
+                }
+            },
+        )
     };
-    let docs = lines.join("\n");
-    let docs = docs.trim();
-    let calls = &args.calls;
-    let node = node_fn(vis, &inputs, &output, quote! { task() });
-    let mod_doc = format!(
-        "The Flyte dynamic task of [`{fn_str}`](fn@{fn_name}): `task()` builds it once, `node(...)` \
-         calls it from a workflow."
+    let module = crate::task::task_module(
+        &TaskFn {
+            vis,
+            fn_name,
+            fn_str: &fn_str,
+            args: &args,
+            lines: &lines,
+            inputs: &inputs,
+            outs: &outs,
+            output: &output,
+            kind: "dynamic task",
+            attribute: "#[dynamic]",
+        },
+        body,
+        TokenStream::new(),
     );
-    let module = quote! {
-        #[doc = #mod_doc]
-        #[allow(dead_code)]
-        #vis mod #fn_name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            /// The task, built on first use and cheap to clone afterwards.
-            pub fn task() -> ::flytekit::Task {
-                static TASK: ::std::sync::OnceLock<::flytekit::Task> = ::std::sync::OnceLock::new();
-                TASK.get_or_init(|| {
-                    let __flytekit_module = ::std::module_path!();
-                    let __flytekit_parent = __flytekit_module
-                        .strip_suffix(#fn_str)
-                        .and_then(|p| p.strip_suffix("::"))
-                        .unwrap_or(__flytekit_module);
-                    let __flytekit_name: ::std::string::String = #name_expr;
-                    let __flytekit_builder = ::flytekit::Task::builder(__flytekit_name.clone())
-                        .located_at(__flytekit_parent, #fn_str)
-                        .docs(#docs)
-                        .source(::std::concat!(::std::file!(), ":", ::std::line!()))
-                        #(#input_decls)*
-                        #(#output_decls)*
-                        #(#calls)*;
-                    ::flytekit::dynamic::dynamic_task(
-                        __flytekit_builder,
-                        move |__flytekit_cx: ::flytekit::ExecutionContext, __flytekit_inputs: ::flytekit::idl::core::LiteralMap| {
-                            let __flytekit_name = __flytekit_name.clone();
-                            async move {
-                                let _ = &__flytekit_cx;
-                                #(#reads)*
-                                ::flytekit::task::run_blocking(#fn_str, move || {
-                                    let __flytekit_wf = ::flytekit::workflow::WorkflowBuilder::new(__flytekit_name);
-                                    super::#builder_fn(&__flytekit_wf, #(#arg_names),*);
-                                    __flytekit_wf.finish()
-                                })
-                                .await
-                            }
-                        },
-                    )
-                    .build()
-                    .unwrap_or_else(|e| ::std::panic!("invalid #[dynamic] configuration of `{}`: {e}", #fn_str))
-                })
-                .clone()
-            }
-
-            #node
-        }
-    };
 
     Ok(quote! {
         #builder
         #native
         #module
-
-        ::flytekit::inventory::submit! {
-            ::flytekit::task::TaskRegistration::new(#fn_name::task)
-        }
     })
 }

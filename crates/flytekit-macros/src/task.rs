@@ -518,16 +518,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     };
     let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
 
-    // Interface.
-    let (input_decls, output_decls) = interface_decls(&inputs, &outs, &lines);
-
     // Body.
-    let reads = inputs.iter().map(|(n, ty)| {
-        let var = ident_str(n);
-        quote! {
-            let #n: #ty = ::flytekit::task::read_input::<#ty>(#fn_str, &__flytekit_inputs, #var, __flytekit_cx.conversion()).await?;
-        }
-    });
+    let reads = input_reads(&fn_str, &inputs);
     let arg_names: Vec<&syn::Ident> = inputs.iter().map(|(n, _)| n).collect();
     let call = if is_async {
         let cx_arg = takes_cx.then(|| quote! { &__flytekit_cx, });
@@ -568,6 +560,76 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         }
     };
 
+    let body = quote! {
+        __flytekit_builder.body(|__flytekit_cx: ::flytekit::ExecutionContext, __flytekit_inputs: ::flytekit::idl::core::LiteralMap| async move {
+            #(#reads)*
+            #[allow(clippy::let_unit_value)]
+            let __flytekit_value = #value;
+            #[allow(unused_mut)]
+            let mut __flytekit_out = ::flytekit::idl::core::LiteralMap::default();
+            #writes
+            ::std::result::Result::Ok(__flytekit_out)
+        })
+    };
+    let module = task_module(
+        &TaskFn {
+            vis,
+            fn_name,
+            fn_str: &fn_str,
+            args: &args,
+            lines: &lines,
+            inputs: &inputs,
+            outs: &outs,
+            output: &output,
+            kind: "task",
+            attribute: "#[task]",
+        },
+        body,
+        crate::map::map_modules(&fn_str, &inputs, &outs),
+    );
+    Ok(quote! {
+        #func
+
+        #module
+    })
+}
+
+/// What a task attribute (`#[task]`, `#[dynamic]`) knows about its function, for [`task_module`].
+pub(crate) struct TaskFn<'a> {
+    pub vis: &'a syn::Visibility,
+    pub fn_name: &'a syn::Ident,
+    pub fn_str: &'a str,
+    pub args: &'a Args,
+    /// The function's doc comment, line by line.
+    pub lines: &'a [String],
+    pub inputs: &'a [(syn::Ident, syn::Type)],
+    pub outs: &'a [syn::Type],
+    pub output: &'a syn::Type,
+    /// `"task"` or `"dynamic task"`, in the module's docs.
+    pub kind: &'a str,
+    /// `"#[task]"` or `"#[dynamic]"`, in the error for an invalid configuration.
+    pub attribute: &'a str,
+}
+
+/// The companion module of a task function and its registration with the resolver registry.
+/// `task()` builds the entity once: a `TaskBuilder` named `__flytekit_builder` with the name,
+/// location, docs, source, interface and options, which `finish` (an expression that may also use
+/// the name, `__flytekit_name`) turns into the builder to build, e.g. by giving it a body.
+/// `node(...)` and the `extra` items follow in the module.
+pub(crate) fn task_module(f: &TaskFn, finish: TokenStream, extra: TokenStream) -> TokenStream {
+    let TaskFn {
+        vis,
+        fn_name,
+        fn_str,
+        args,
+        lines,
+        inputs,
+        outs,
+        output,
+        kind,
+        attribute,
+    } = f;
+    let (input_decls, output_decls) = interface_decls(inputs, outs, lines);
     let name_expr = match &args.name {
         Some(n) => quote! { ::std::string::String::from(#n) },
         None => quote! { ::flytekit::workflow::entity_name(::std::module_path!(), #fn_str) },
@@ -575,15 +637,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let docs = lines.join("\n");
     let docs = docs.trim();
     let calls = &args.calls;
-    let node = node_fn(vis, &inputs, &output, quote! { task() });
-    let map_modules = crate::map::map_modules(&fn_str, &inputs, &outs);
+    let node = node_fn(vis, inputs, output, quote! { task() });
     let mod_doc = format!(
-        "The Flyte task of [`{fn_str}`](fn@{fn_name}): `task()` builds it once, `node(...)` calls it \
-         from a workflow."
+        "The Flyte {kind} of [`{fn_str}`](fn@{fn_name}): `task()` builds it once, `node(...)` \
+         calls it from a workflow."
     );
-    Ok(quote! {
-        #func
-
+    quote! {
         #[doc = #mod_doc]
         #[allow(dead_code)]
         #vis mod #fn_name {
@@ -599,37 +658,43 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
                         .strip_suffix(#fn_str)
                         .and_then(|p| p.strip_suffix("::"))
                         .unwrap_or(__flytekit_module);
-                    ::flytekit::Task::builder(#name_expr)
+                    let __flytekit_name: ::std::string::String = #name_expr;
+                    let __flytekit_builder = ::flytekit::Task::builder(__flytekit_name.clone())
                         .located_at(__flytekit_parent, #fn_str)
                         .docs(#docs)
                         .source(::std::concat!(::std::file!(), ":", ::std::line!()))
                         #(#input_decls)*
                         #(#output_decls)*
-                        #(#calls)*
-                        .body(|__flytekit_cx: ::flytekit::ExecutionContext, __flytekit_inputs: ::flytekit::idl::core::LiteralMap| async move {
-                            #(#reads)*
-                            #[allow(clippy::let_unit_value)]
-                            let __flytekit_value = #value;
-                            #[allow(unused_mut)]
-                            let mut __flytekit_out = ::flytekit::idl::core::LiteralMap::default();
-                            #writes
-                            ::std::result::Result::Ok(__flytekit_out)
-                        })
+                        #(#calls)*;
+                    #finish
                         .build()
-                        .unwrap_or_else(|e| ::std::panic!("invalid #[task] configuration of `{}`: {e}", #fn_str))
+                        .unwrap_or_else(|e| ::std::panic!("invalid {} configuration of `{}`: {e}", #attribute, #fn_str))
                 })
                 .clone()
             }
 
             #node
 
-            #map_modules
+            #extra
         }
 
         ::flytekit::inventory::submit! {
             ::flytekit::task::TaskRegistration::new(#fn_name::task)
         }
-    })
+    }
+}
+
+/// The statements that read each input from `__flytekit_inputs` into a local of its name.
+pub(crate) fn input_reads(fn_str: &str, inputs: &[(syn::Ident, syn::Type)]) -> Vec<TokenStream> {
+    inputs
+        .iter()
+        .map(|(n, ty)| {
+            let var = ident_str(n);
+            quote! {
+                let #n: #ty = ::flytekit::task::read_input::<#ty>(#fn_str, &__flytekit_inputs, #var, __flytekit_cx.conversion()).await?;
+            }
+        })
+        .collect()
 }
 
 /// The `TaskBuilder` calls declaring a task's interface: `.input::<T>(name, doc)` per input (its

@@ -89,22 +89,31 @@ impl Args {
     }
 }
 
+/// A function whose body builds a workflow (`#[workflow]`, `#[dynamic]`) is neither async nor
+/// generic; the errors say so in the attribute's words.
+pub(crate) fn check_builder_fn(
+    sig: &syn::Signature,
+    when_async: &str,
+    when_generic: &str,
+) -> syn::Result<()> {
+    if let Some(a) = &sig.asyncness {
+        return Err(syn::Error::new(a.span(), when_async));
+    }
+    if !sig.generics.params.is_empty() {
+        return Err(syn::Error::new(sig.generics.span(), when_generic));
+    }
+    Ok(())
+}
+
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let args = Args::parse(args)?;
     let func: syn::ItemFn = syn::parse2(item)?;
     let sig = &func.sig;
-    if let Some(a) = &sig.asyncness {
-        return Err(syn::Error::new(
-            a.span(),
-            "a workflow function is not async: its body only wires tasks together",
-        ));
-    }
-    if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            sig.generics.span(),
-            "a workflow function cannot be generic",
-        ));
-    }
+    check_builder_fn(
+        sig,
+        "a workflow function is not async: its body only wires tasks together",
+        "a workflow function cannot be generic",
+    )?;
     let fn_name = &sig.ident;
     let vis = &func.vis;
     let docs: Vec<&syn::Attribute> = func
