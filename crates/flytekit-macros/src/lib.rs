@@ -5,6 +5,7 @@
 
 use proc_macro::TokenStream;
 
+mod dataset;
 mod derive;
 mod dynamic;
 mod map;
@@ -17,6 +18,15 @@ mod workflow;
 #[proc_macro_derive(FlyteType, attributes(flyte))]
 pub fn derive_flyte_type(input: TokenStream) -> TokenStream {
     derive::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `flytekit::dataset::DatasetColumns` for a struct whose named fields are the columns
+/// of a structured dataset (flytekit's `kwtypes(...)`). See `flytekit::dataset::DatasetColumns`.
+#[proc_macro_derive(DatasetColumns, attributes(dataset))]
+pub fn derive_dataset_columns(input: TokenStream) -> TokenStream {
+    dataset::expand(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

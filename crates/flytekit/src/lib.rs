@@ -11,6 +11,7 @@
 pub mod blob;
 pub mod bundle;
 pub mod cli;
+pub mod dataset;
 pub mod deck;
 pub mod dynamic;
 pub mod engine;
@@ -46,6 +47,7 @@ pub use workflow::{Promise, Workflow};
 /// The small public surface most programs need: `use flytekit::prelude::*;`.
 pub mod prelude {
     pub use crate::blob::{FlyteDirectory, FlyteFile};
+    pub use crate::dataset::{DatasetColumns, StructuredDataset};
     pub use crate::deck::Deck;
     pub use crate::execution::ExecutionContext;
     pub use crate::map_task::{Bound, MapOptions};

@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Inputs are flags named after the entity's inputs (`--my_input` or `--my-input`). Strings,
-//! enums, files, dates and durations are given as plain text; numbers and booleans as usual;
-//! structs, lists, maps and optional values as JSON. Progress goes to stderr, the outputs to stdout
+//! enums, files, datasets (a Parquet file or directory), dates and durations are given as plain
+//! text; numbers and booleans as usual; structs, lists, maps and optional values as JSON. A dataset
+//! output prints as its URI, format, row count and columns. Progress goes to stderr, the outputs to stdout
 //! as a JSON object (`{"o0": ...}`). Exit status: 0 on success, 1 when the run fails, 2 on a usage
 //! error (unknown name, missing, unknown or mistyped inputs).
 
@@ -247,7 +248,10 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
     };
     match result {
         Ok(outputs) => {
-            let json = outputs_to_json(&outputs);
+            let mut json = outputs_to_json(&outputs);
+            // Datasets print as their URI, row count and columns.
+            crate::dataset::describe_outputs(&outputs, &mut json, engine.conversion_context())
+                .await;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())
@@ -380,7 +384,9 @@ fn is_textual(ty: &LiteralType) -> bool {
             SimpleType::Duration as i32,
         ]
         .contains(s),
-        Some(literal_type::Type::EnumType(_)) | Some(literal_type::Type::Blob(_)) => true,
+        Some(literal_type::Type::EnumType(_))
+        | Some(literal_type::Type::Blob(_))
+        | Some(literal_type::Type::StructuredDatasetType(_)) => true,
         _ => false,
     }
 }
@@ -562,7 +568,7 @@ fn entity_help(entity: &Entity) -> String {
         ));
     }
     s.push_str(
-        "\nValues: plain text for strings, enums, files, dates and durations; JSON for numbers,\n\
+        "\nValues: plain text for strings, enums, files, datasets, dates and durations; JSON for numbers,\n\
          booleans, structs, lists, maps and optional values. A boolean flag alone means true.\n",
     );
     s

@@ -254,6 +254,30 @@ impl Storage {
         })
     }
 
+    /// The store and object path behind `uri`, for readers that drive the store themselves
+    /// (Parquet's async reader fetches footers and column chunks by range).
+    pub(crate) fn object_store(
+        &self,
+        uri: &str,
+    ) -> Result<(Arc<dyn ObjectStore>, ObjectPath), StorageError> {
+        let target = self.route(uri)?;
+        Ok((target.store, target.path))
+    }
+
+    /// A failure of `op` on `uri` reported by the store itself, classified as this storage
+    /// classifies its own failures.
+    pub(crate) fn store_error(
+        &self,
+        uri: &str,
+        op: &'static str,
+        source: object_store::Error,
+    ) -> StorageError {
+        match self.route(uri) {
+            Ok(target) => target.err(op, source),
+            Err(e) => e,
+        }
+    }
+
     fn build_remote(
         &self,
         uri: &str,

@@ -20,8 +20,8 @@ use super::{JsonValue, TypeError, type_tag_of};
 /// parses as one (so `--x 3` and `--x "3"` both work); datetimes from RFC 3339 strings (a naive
 /// datetime or a date is taken as UTC); durations from a number of seconds or a string such as
 /// `"90"`, `"1.5s"`, `"2m"`, `"1h"`; structs from an object (written as msgpack, as flytekit does);
-/// enums from one of their values; files and directories from a URI or path; optionals from `null`
-/// or a value of the inner type.
+/// enums from one of their values; files, directories and structured datasets from a URI or path;
+/// optionals from `null` or a value of the inner type.
 pub fn literal_from_json(t: &LiteralType, value: &JsonValue) -> Result<Literal, TypeError> {
     from_json(t, value, 0)
 }
@@ -190,10 +190,13 @@ fn from_json(t: &LiteralType, value: &Value, depth: usize) -> Result<Literal, Ty
                 errors.join("; ")
             )))
         }
-        Some(literal_type::Type::Schema(_))
-        | Some(literal_type::Type::StructuredDatasetType(_)) => Err(invalid(
-            "schemas and structured datasets cannot be given as JSON yet; pass them from a task"
-                .to_string(),
+        Some(literal_type::Type::StructuredDatasetType(sd)) => match value {
+            // A Parquet file or directory of parts (a local path or a URI).
+            Value::String(uri) => crate::dataset::literal_for_uri(sd, uri).map_err(invalid),
+            _ => Err(wrong()),
+        },
+        Some(literal_type::Type::Schema(_)) => Err(invalid(
+            "schemas cannot be given as JSON yet; pass them from a task".to_string(),
         )),
     }
 }

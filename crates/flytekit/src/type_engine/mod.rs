@@ -19,6 +19,7 @@
 //! | `#[derive(FlyteType)]` struct | `STRUCT` (msgpack binary) | `@dataclass` |
 //! | `#[derive(FlyteType)]` unit-only enum | enum of strings | `enum.Enum` with string values |
 //! | [`FlyteFile`](crate::FlyteFile), [`FlyteDirectory`](crate::FlyteDirectory) | blob | `FlyteFile`, `FlyteDirectory` |
+//! | [`StructuredDataset<C>`](crate::dataset::StructuredDataset) | structured dataset | `Annotated[StructuredDataset, kwtypes(...)]`, `pd.DataFrame` |
 //!
 //! Conversions are `async` because some types move data: a [`FlyteFile`](crate::FlyteFile) uploads
 //! its local file when it becomes a literal and downloads it when read. Plain values never await.
@@ -217,6 +218,9 @@ pub enum TypeError {
     /// Moving blob data failed.
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    /// A structured dataset could not be found, read or written.
+    #[error(transparent)]
+    Dataset(#[from] crate::dataset::DatasetError),
     /// Anything else, with a message that says what to do.
     #[error("{0}")]
     Other(String),
@@ -256,6 +260,17 @@ impl TypeError {
     }
 }
 
+tokio::task_local! {
+    /// The input variable [`read_input`] is converting, for values that report errors later
+    /// (a dataset read while the task runs names its input).
+    static CURRENT_INPUT: String;
+}
+
+/// The name of the input variable being read by [`read_input`], if any.
+pub(crate) fn current_input() -> Option<String> {
+    CURRENT_INPUT.try_with(|name| name.clone()).ok()
+}
+
 /// Reads input variable `name` of type `T` from `inputs`; errors name the variable.
 pub async fn read_input<T: FlyteType>(
     inputs: &LiteralMap,
@@ -268,7 +283,8 @@ pub async fn read_input<T: FlyteType>(
         .ok_or_else(|| TypeError::MissingVariable {
             name: name.to_string(),
         })?;
-    T::from_literal(literal, cx)
+    CURRENT_INPUT
+        .scope(name.to_string(), T::from_literal(literal, cx))
         .await
         .map_err(|e| e.for_variable(name))
 }

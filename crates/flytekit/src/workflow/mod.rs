@@ -476,6 +476,21 @@ impl<'w, T> Promise<'w, T> {
         self.wf.reference(self.source)
     }
 
+    /// The same promise typed as `U`, for another typed view of the same value (a dataset's
+    /// declared columns); the caller checks that the types are compatible.
+    pub(crate) fn retyped<U>(self) -> Promise<'w, U> {
+        Promise {
+            wf: self.wf,
+            source: self.source,
+            _type: PhantomData,
+        }
+    }
+
+    /// The workflow under construction this promise belongs to.
+    pub(crate) fn builder(&self) -> &'w WorkflowBuilder {
+        self.wf
+    }
+
     pub(crate) fn binding_in(&self, wf: &WorkflowBuilder) -> Result<BindingData, WorkflowError> {
         if !std::ptr::eq(self.wf, wf) {
             return Err(WorkflowError::ForeignPromise {

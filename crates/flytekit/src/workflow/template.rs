@@ -211,7 +211,8 @@ fn duration(d: std::time::Duration) -> prost_types::Duration {
 }
 
 /// Whether a value of type `got` can be bound to a variable of type `expected`: the same kind of
-/// type (metadata such as JSON schemas is not compared), or one of the variants of a union.
+/// type (metadata such as JSON schemas is not compared), one of the variants of a union, or a
+/// structured dataset that has the expected columns (Propeller's rule).
 pub(crate) fn compatible(expected: &LiteralType, got: &LiteralType) -> bool {
     use literal_type::Type;
     match (&expected.r#type, &got.r#type) {
@@ -228,6 +229,9 @@ pub(crate) fn compatible(expected: &LiteralType, got: &LiteralType) -> bool {
         (Some(Type::Simple(a)), Some(Type::Simple(b))) => a == b,
         (Some(Type::Blob(a)), Some(Type::Blob(b))) => a.dimensionality == b.dimensionality,
         (Some(Type::EnumType(a)), Some(Type::EnumType(b))) => a.values == b.values,
+        (Some(Type::StructuredDatasetType(a)), Some(Type::StructuredDatasetType(b))) => {
+            crate::dataset::casts_from(b, a).is_ok()
+        }
         (a, b) => a == b,
     }
 }
