@@ -7,7 +7,7 @@
 //! cargo run --example datasets -- run sales_report --n 1000
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -270,7 +270,7 @@ pub fn describe(data: StructuredDataset) -> Result<String, DatasetError> {
             .collect::<Vec<_>>()
             .join(",");
     }
-    Ok(format!("{{\"rows\": {rows}, \"schema\": \"{schema}\"}}"))
+    Ok(serde_json::json!({"rows": rows, "schema": schema}).to_string())
 }
 
 /// Builds `n` rows of every kind in Rust: `i`, `f = i / 2`, `s = "s<i>"`, `b = i even`, `t = i
@@ -306,11 +306,10 @@ pub fn make_kinds(n: i64) -> Result<StructuredDataset<Kinds>, DatasetError> {
     StructuredDataset::from_batches([batch])
 }
 
-/// The number of nulls in column `n` and the sum of its values (checks nullable reads).
+/// The number of nulls in column `n` and the sum of its values, as JSON text (checks nullable
+/// reads).
 #[task]
-pub fn null_stats(
-    data: StructuredDataset<KindsSubset>,
-) -> Result<HashMap<String, i64>, DatasetError> {
+pub fn null_stats(data: StructuredDataset<KindsSubset>) -> Result<String, DatasetError> {
     let mut nulls = 0;
     let mut sum = 0;
     for batch in data.reader()? {
@@ -319,10 +318,7 @@ pub fn null_stats(
         nulls += n.null_count() as i64;
         sum += n.iter().flatten().sum::<i64>();
     }
-    Ok(HashMap::from([
-        ("nulls".to_string(), nulls),
-        ("sum".to_string(), sum),
-    ]))
+    Ok(serde_json::json!({"nulls": nulls, "sum": sum}).to_string())
 }
 
 fn main() {

@@ -16,9 +16,10 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, make_array};
 use arrow::compute::{CastOptions, cast_with_options};
-use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::error::ArrowError;
 use futures::{FutureExt, Stream, StreamExt};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -219,20 +220,14 @@ impl ColumnMap {
             let column = if !self.convert || column.data_type() == field.data_type() {
                 column.clone()
             } else {
-                let options = CastOptions {
-                    safe: false,
-                    ..Default::default()
-                };
-                cast_with_options(column, field.data_type(), &options).map_err(|e| {
-                    DatasetError::ColumnValues {
-                        column: field.name().clone(),
-                        uri: self.uri.clone(),
-                        reason: format!(
-                            "cannot convert its {} values to the declared {}: {e}",
-                            column.data_type(),
-                            field.data_type()
-                        ),
-                    }
+                convert(column, field.data_type()).map_err(|e| DatasetError::ColumnValues {
+                    column: field.name().clone(),
+                    uri: self.uri.clone(),
+                    reason: format!(
+                        "cannot convert its {} values to the declared {}: {e}",
+                        column.data_type(),
+                        field.data_type()
+                    ),
                 })?
             };
             if self.convert && !field.is_nullable() && column.null_count() > 0 {
@@ -251,6 +246,42 @@ impl ColumnMap {
         RecordBatch::try_new_with_options(self.output.clone(), columns, &options).map_err(|e| {
             DatasetError::Batches(format!("cannot assemble a batch of {}: {e}", self.uri))
         })
+    }
+}
+
+/// `array` with its data type replaced by `to`, which must have the same layout.
+fn retyped(array: &ArrayRef, to: DataType) -> Result<ArrayRef, ArrowError> {
+    Ok(make_array(
+        array.to_data().into_builder().data_type(to).build()?,
+    ))
+}
+
+/// A timestamp array without its time zone (the instants are unchanged: Arrow stores UTC).
+pub(crate) fn without_zone(array: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+    match array.data_type() {
+        DataType::Timestamp(unit, Some(_)) => retyped(array, DataType::Timestamp(*unit, None)),
+        _ => Ok(array.clone()),
+    }
+}
+
+/// `array` converted to `to`, refusing values that do not fit. Timestamps are rescaled and their
+/// zone replaced without parsing zone names (no time zone database is built in): a zoned
+/// timestamp holds a UTC instant, and a naive one is taken as UTC, as pandas and flytekit do.
+pub(crate) fn convert(array: &ArrayRef, to: &DataType) -> Result<ArrayRef, ArrowError> {
+    let options = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    match to {
+        DataType::Timestamp(unit, zone) => {
+            let naive = cast_with_options(
+                &without_zone(array)?,
+                &DataType::Timestamp(*unit, None),
+                &options,
+            )?;
+            retyped(&naive, DataType::Timestamp(*unit, zone.clone()))
+        }
+        _ => cast_with_options(array, to, &options),
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::array::{Array, ArrayRef, RecordBatch};
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use flytekit_idl::core::{Literal, LiteralMap, literal, scalar};
 use futures::StreamExt;
@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::columns::{DatasetColumns, pyarrow_type_string};
 use super::error::DatasetError;
+use super::read::without_zone;
 use super::value::StructuredDataset;
 use crate::deck::Deck;
 use crate::type_engine::literals::{scalar_of, unwrap_union};
@@ -36,10 +37,26 @@ pub fn batches_to_html(schema: &SchemaRef, batches: &[RecordBatch], max_rows: us
     let options = FormatOptions::default().with_null("null");
     let mut left = max_rows;
     'batches: for batch in batches {
-        let formatters: Vec<Option<ArrayFormatter<'_>>> = batch
+        // Zoned timestamps print as their UTC instant and the zone's name (formatting them in
+        // their zone needs a time zone database, which is not built in).
+        let columns: Vec<(ArrayRef, String)> = batch
             .columns()
             .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).ok())
+            .map(|c| match c.data_type() {
+                DataType::Timestamp(_, Some(zone)) => match without_zone(c) {
+                    Ok(naive) => (naive, format!(" {zone}")),
+                    Err(_) => (c.clone(), String::new()),
+                },
+                _ => (c.clone(), String::new()),
+            })
+            .collect();
+        let formatters: Vec<Option<(ArrayFormatter<'_>, &str, &ArrayRef)>> = columns
+            .iter()
+            .map(|(c, suffix)| {
+                ArrayFormatter::try_new(c.as_ref(), &options)
+                    .ok()
+                    .map(|f| (f, suffix.as_str(), c))
+            })
             .collect();
         for row in 0..batch.num_rows() {
             if left == 0 {
@@ -48,10 +65,11 @@ pub fn batches_to_html(schema: &SchemaRef, batches: &[RecordBatch], max_rows: us
             left -= 1;
             html.push_str("<tr>");
             for f in &formatters {
-                let cell = f
-                    .as_ref()
-                    .map(|f| f.value(row).to_string())
-                    .unwrap_or_else(|| "?".to_string());
+                let cell = match f {
+                    Some((f, suffix, c)) if c.is_valid(row) => format!("{}{suffix}", f.value(row)),
+                    Some((f, _, _)) => f.value(row).to_string(),
+                    None => "?".to_string(),
+                };
                 let _ = write!(html, "<td>{}</td>", html_escape::encode_text(&cell));
             }
             html.push_str("</tr>");
