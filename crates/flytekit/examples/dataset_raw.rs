@@ -11,6 +11,7 @@
 
 use std::fs::File;
 
+use arrow::record_batch::RecordBatchReader;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -34,9 +35,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_projection(mask)
         .with_batch_size(8192)
         .build()?;
+    // The reader yields the projected columns in file order; the kernel takes (name, value).
+    let projected = reader.schema();
+    let order = [projected.index_of("name")?, projected.index_of("value")?];
     let mut groups = kernel::Groups::default();
     for batch in reader {
-        kernel::aggregate(&batch?, threshold, &mut groups);
+        kernel::aggregate(&batch?.project(&order)?, threshold, &mut groups);
     }
     let result = kernel::result(&groups)?;
     let properties = WriterProperties::builder()

@@ -37,11 +37,7 @@ pub struct Total {
     sales: i64,
 }
 
-fn batch_error(e: impl std::fmt::Display) -> DatasetError {
-    DatasetError::Batches(e.to_string())
-}
-
-/// Sums the sales of each region (reads two columns, streaming, one batch at a time).
+/// Sums the sales of each region (reads two columns, one batch at a time).
 #[task]
 pub fn totals(sales: StructuredDataset<Sale>) -> Result<StructuredDataset<Total>, DatasetError> {
     let mut sums: BTreeMap<String, (f64, i64)> = BTreeMap::new();
@@ -64,8 +60,7 @@ pub fn totals(sales: StructuredDataset<Sale>) -> Result<StructuredDataset<Total>
             Arc::new(Float64Array::from_iter_values(sums.values().map(|v| v.0))),
             Arc::new(Int64Array::from_iter_values(sums.values().map(|v| v.1))),
         ],
-    )
-    .map_err(batch_error)?;
+    )?;
     StructuredDataset::from_batches([batch])
 }
 
@@ -87,8 +82,7 @@ pub fn make_sales(cx: &ExecutionContext, n: i64) -> Result<StructuredDataset<Sal
                     (start..end).map(|i| (i % 100) as f64),
                 )),
             ],
-        )
-        .map_err(batch_error)?;
+        )?;
         writer.write(&batch)?;
         start = end;
     }
@@ -206,7 +200,7 @@ pub fn summarize(
     for batch in data.reader()? {
         kernel::aggregate(&batch?, threshold, &mut groups);
     }
-    StructuredDataset::from_batches([kernel::result(&groups).map_err(batch_error)?])
+    StructuredDataset::from_batches([kernel::result(&groups)?])
 }
 
 // ---- Every column kind the interop tests cross (pandas/pyarrow <-> Rust) -------------------
@@ -302,7 +296,7 @@ pub fn make_kinds(n: i64) -> Result<StructuredDataset<Kinds>, DatasetError> {
         )),
         Arc::new(lists),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(batch_error)?;
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
     StructuredDataset::from_batches([batch])
 }
 

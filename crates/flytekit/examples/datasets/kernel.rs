@@ -12,7 +12,9 @@ use arrow::error::ArrowError;
 /// Count and sum per name.
 pub type Groups = HashMap<String, (i64, f64)>;
 
-/// Folds one batch of columns (`name`: Utf8, `value`: Float64) into `groups`.
+/// Folds one batch of columns (`name`: Utf8, `value`: Float64) into `groups`. Never inlined, so
+/// both programs run the same machine code.
+#[inline(never)]
 pub fn aggregate(batch: &RecordBatch, threshold: f64, groups: &mut Groups) {
     let names = batch.column(0).as_string::<i32>();
     let values = batch.column(1).as_primitive::<Float64Type>();

@@ -100,6 +100,9 @@ pub enum DatasetError {
     /// Record batches given to build a dataset do not fit together or with the declaration.
     #[error("{0}")]
     Batches(String),
+    /// Building or converting Arrow data failed (`?` on Arrow calls in a task).
+    #[error("Arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
     /// Writing Parquet failed.
     #[error("cannot write the dataset to {path}: {reason}")]
     Write {

@@ -47,8 +47,7 @@
 //!             Arc::new(StringArray::from_iter_values(sums.keys())),
 //!             Arc::new(Float64Array::from_iter_values(sums.values().copied())),
 //!         ],
-//!     )
-//!     .map_err(|e| DatasetError::Batches(e.to_string()))?;
+//!     )?;
 //!     StructuredDataset::from_batches([batch])
 //! }
 //! # fn main() {}

@@ -111,11 +111,14 @@ impl Target {
 
     /// Uploads the written part when the dataset's URI is remote, then removes the local copy.
     pub(crate) async fn publish(&self, storage: &Storage) -> Result<(), DatasetError> {
+        let part = self.part_path();
+        let object = storage::join(&self.uri, &part_name(0));
+        // Published already (a value returned twice): the local copy is gone, the object is there.
+        if self.upload && !part.exists() && storage.exists(&object).await? {
+            return Ok(());
+        }
         if self.upload {
-            let part = self.part_path();
-            storage
-                .upload_file(&part, &storage::join(&self.uri, &part_name(0)))
-                .await?;
+            storage.upload_file(&part, &object).await?;
             let _ = tokio::fs::remove_dir_all(&self.local_dir).await;
         }
         Ok(())
@@ -204,8 +207,9 @@ impl PartWriter {
                 inner.flush().map_err(|e| failed(e.to_string()))?;
                 inner.into_inner().map_err(|e| failed(e.to_string()))
             });
-        let file = file?;
-        file.sync_all().map_err(|e| failed(e.to_string()))?;
+        drop(file?);
+        // Renamed whole into place: readers see the complete part or none (as outputs.pb, it is
+        // not fsynced; a pod's outputs live in blob storage).
         std::fs::rename(&self.temp, &self.path).map_err(|e| failed(e.to_string()))?;
         Ok(self.path.clone())
     }
@@ -255,8 +259,7 @@ pub(crate) fn check_declared<C: DatasetColumns>(
 ///                 Arc::new(StringArray::from(vec![format!("r{chunk}")])),
 ///                 Arc::new(Float64Array::from(vec![chunk as f64])),
 ///             ],
-///         )
-///         .map_err(|e| flytekit::dataset::DatasetError::Batches(e.to_string()))?;
+///         )?;
 ///         writer.write(&batch)?;
 ///     }
 ///     writer.finish()
@@ -341,6 +344,9 @@ impl<C: DatasetColumns> std::fmt::Debug for DatasetWriter<C> {
     }
 }
 
+/// Batches up to this many rows are encoded on the calling thread.
+const INLINE_ROWS: usize = 65_536;
+
 /// Writes in-memory batches as a new dataset under `cx`'s raw output prefix and publishes it;
 /// returns its URI.
 pub(crate) async fn write_batches(
@@ -351,20 +357,27 @@ pub(crate) async fn write_batches(
     let target = Target::new(cx)?;
     let part_path = target.part_path();
     let schema = schema.clone();
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let batches: Vec<RecordBatch> = batches.to_vec();
-    // Encoding is CPU work: off the async threads.
-    tokio::task::spawn_blocking(move || {
+    let encode = move || {
         let mut part = PartWriter::create(part_path, schema, &WriteOptions::default())?;
         for batch in &batches {
             part.write(batch)?;
         }
         part.close().map(|_| ())
-    })
-    .await
-    .map_err(|e| DatasetError::Write {
-        path: target.uri.clone(),
-        reason: format!("the encoder stopped: {e}"),
-    })??;
+    };
+    if rows <= INLINE_ROWS {
+        // A small result encodes in well under a millisecond: no thread hand-off.
+        encode()?;
+    } else {
+        // Encoding is CPU work: off the async threads.
+        tokio::task::spawn_blocking(encode)
+            .await
+            .map_err(|e| DatasetError::Write {
+                path: target.uri.clone(),
+                reason: format!("the encoder stopped: {e}"),
+            })??;
+    }
     target.publish(cx.storage()).await?;
     Ok(target.uri)
 }
