@@ -22,7 +22,9 @@ per name, write the 1000-row result as a dataset.
      the `parquet` crate's reader and writer.
 
 Each side runs once to warm the page cache and check its result, then RUNS times, the sides taking
-turns; every run is a fresh process under `/usr/bin/time` (its CPU time and peak RSS). All three results must agree (names and
+turns; every run is a fresh process, timed from spawn to exit, its CPU time (all threads) taken
+from wait4 and its peak RSS from `/usr/bin/time -f %M`. On a machine busy with other work, wall
+time also counts waiting for a CPU (more so for a process with more threads); CPU time does not. All three results must agree (names and
 counts exactly, sums to 1e-9). Prints medians, the ratios and peak RSS, then one JSON line.
 """
 
@@ -184,26 +186,33 @@ def helper(*args):
 
 
 def timed(cmd, env):
-    """Wall time (s), peak RSS (KiB), CPU time (s, user + system) and stdout of one run, the last
-    two from /usr/bin/time."""
+    """Wall time (s), peak RSS (KiB, /usr/bin/time -f %M), CPU time (s, user + system of the
+    process and its threads, from wait4) and stdout of one run."""
     rss_file = tempfile.NamedTemporaryFile(prefix="rss-", delete=False)
     rss_file.close()
+    out = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()
     t = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-o", rss_file.name, "-f", "%M %U %S", *cmd], env=env, capture_output=True, text=True)
+    p = subprocess.Popen(["/usr/bin/time", "-o", rss_file.name, "-f", "%M", *cmd], env=env, stdout=out, stderr=err)
+    _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
-    if r.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stderr[-3000:]}")
+    p.returncode = os.waitstatus_to_exitcode(status)
+    out.seek(0)
+    err.seek(0)
+    stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {p.returncode}:\n{stderr[-3000:]}")
     with open(rss_file.name) as f:
-        rss, user, system = f.read().strip().splitlines()[-1].split()
+        rss = int(f.read().strip().splitlines()[-1])
     os.unlink(rss_file.name)
-    return wall, int(rss), float(user) + float(system), r.stdout
+    return wall, rss, usage.ru_utime + usage.ru_stime, stdout
 
 
 def main():
     if sys.argv[1] in HELPERS:
         return HELPERS[sys.argv[1]](*sys.argv[2:])
     rust_exe, raw_exe = sys.argv[1], sys.argv[2]
-    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 11
     if not os.path.exists("/usr/bin/time"):
         raise SystemExit("bench/datasets.sh needs /usr/bin/time (Debian package `time`) for peak RSS")
     os.makedirs(CACHE, exist_ok=True)
