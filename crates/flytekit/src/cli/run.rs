@@ -536,11 +536,11 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
 fn entity_help(entity: &Entity) -> String {
     let specs = input_specs(entity);
     let mut s = format!("Usage: run {} [--<input> <value>]...\n\n", entity.name());
-    if let Entity::Workflow(w) = entity {
-        if !w.description().is_empty() {
-            s.push_str(w.description());
-            s.push_str("\n\n");
-        }
+    if let Entity::Workflow(w) = entity
+        && !w.description().is_empty()
+    {
+        s.push_str(w.description());
+        s.push_str("\n\n");
     }
     s.push_str(&format!("Inputs of {} {}:\n", entity.kind(), entity.name()));
     if specs.is_empty() {

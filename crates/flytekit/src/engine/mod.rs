@@ -678,16 +678,16 @@ impl Engine {
         let key =
             cached.then(|| cache_key(&name, &version, &inputs, &settings.cache_ignored_inputs));
         let cache = if key.is_some() { self.cache() } else { None };
-        if let (Some(c), Some(k)) = (cache, &key) {
-            if self.inner.options.cache == CacheMode::Enabled {
-                match c.get(k) {
-                    Ok(Some(outputs)) => {
-                        progress.finished(&path, &name, true, started.elapsed());
-                        return Ok(outputs);
-                    }
-                    Ok(None) => {}
-                    Err(e) => eprintln!("warning: {e}"),
+        if let (Some(c), Some(k)) = (cache, &key)
+            && self.inner.options.cache == CacheMode::Enabled
+        {
+            match c.get(k) {
+                Ok(Some(outputs)) => {
+                    progress.finished(&path, &name, true, started.elapsed());
+                    return Ok(outputs);
                 }
+                Ok(None) => {}
+                Err(e) => eprintln!("warning: {e}"),
             }
         }
 
@@ -708,10 +708,10 @@ impl Engine {
                     .await?
             }
         };
-        if let (Some(c), Some(k)) = (cache, &key) {
-            if let Err(e) = c.put(k, &name, &version, &outputs) {
-                eprintln!("warning: {e}");
-            }
+        if let (Some(c), Some(k)) = (cache, &key)
+            && let Err(e) = c.put(k, &name, &version, &outputs)
+        {
+            eprintln!("warning: {e}");
         }
         progress.finished(&path, &name, false, started.elapsed());
         Ok(outputs)

@@ -509,14 +509,14 @@ impl RegistryClient {
             return Err(status_error(&url, status, &String::from_utf8_lossy(&body)));
         }
         let digest = sha256_digest(&body);
-        if let Some(want) = &r.digest {
-            if *want != digest {
-                return Err(ImageError::DigestMismatch {
-                    what: url,
-                    expected: want.clone(),
-                    actual: digest,
-                });
-            }
+        if let Some(want) = &r.digest
+            && *want != digest
+        {
+            return Err(ImageError::DigestMismatch {
+                what: url,
+                expected: want.clone(),
+                actual: digest,
+            });
         }
         Ok((body, media_type, digest))
     }

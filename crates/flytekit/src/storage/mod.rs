@@ -326,14 +326,14 @@ impl Storage {
                 if let Some(region) = &s3.region {
                     builder = builder.with_region(region);
                 }
-                if !s3.iam_only {
-                    if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
-                        builder = builder
-                            .with_access_key_id(id)
-                            .with_secret_access_key(secret);
-                        if let Some(token) = &s3.session_token {
-                            builder = builder.with_token(token);
-                        }
+                if !s3.iam_only
+                    && let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key)
+                {
+                    builder = builder
+                        .with_access_key_id(id)
+                        .with_secret_access_key(secret);
+                    if let Some(token) = &s3.session_token {
+                        builder = builder.with_token(token);
                     }
                 }
                 let store = builder.build().map_err(|e| {

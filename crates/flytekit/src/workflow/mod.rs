@@ -600,10 +600,10 @@ impl<'w> NodeRef<'w> {
         }
         if self.index != target.index {
             let mut st = self.wf.state.borrow_mut();
-            if let Some(n) = st.nodes.get_mut(target.index as usize) {
-                if !n.upstream.contains(&(self.index as usize)) {
-                    n.upstream.push(self.index as usize);
-                }
+            if let Some(n) = st.nodes.get_mut(target.index as usize)
+                && !n.upstream.contains(&(self.index as usize))
+            {
+                n.upstream.push(self.index as usize);
             }
         }
         next
@@ -850,13 +850,13 @@ impl WorkflowBuilder {
         let index = st.nodes.len();
         let id = format!("n{index}");
         let entity_name = entity.name().to_string();
-        if let Entity::Workflow(w) = &entity {
-            if let Err(e) = w.check() {
-                st.errors.push(WorkflowError::SubWorkflow {
-                    workflow: w.name().to_string(),
-                    source: Box::new(e),
-                });
-            }
+        if let Entity::Workflow(w) = &entity
+            && let Err(e) = w.check()
+        {
+            st.errors.push(WorkflowError::SubWorkflow {
+                workflow: w.name().to_string(),
+                source: Box::new(e),
+            });
         }
         let declared = variables(entity.interface().inputs.as_ref());
         let mut bindings: Vec<Binding> = Vec::new();
@@ -931,10 +931,10 @@ impl WorkflowBuilder {
                     if let Some(i) = node_id
                         .strip_prefix('n')
                         .and_then(|s| s.parse::<usize>().ok())
+                        && i < index
+                        && !upstream.contains(&i)
                     {
-                        if i < index && !upstream.contains(&i) {
-                            upstream.push(i);
-                        }
+                        upstream.push(i);
                     }
                 });
             }
