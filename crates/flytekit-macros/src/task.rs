@@ -138,7 +138,7 @@ fn resources(meta: &syn::meta::ParseNestedMeta, pairs: bool) -> syn::Result<Toke
         calls.push(quote! { .#method(#value) });
         Ok(())
     })?;
-    Ok(quote! { ::flytekit::task::Resources::new() #(#calls)* })
+    Ok(quote! { ::flytekit::__private::Resources::new() #(#calls)* })
 }
 
 /// Parses `KEY = "value", ...`.
@@ -298,7 +298,7 @@ impl Args {
                                     }
                                 };
                                 extra.push(
-                                    quote! { .mount(::flytekit::task::MountRequirement::#m) },
+                                    quote! { .mount(::flytekit::__private::MountRequirement::#m) },
                                 );
                             }
                             _ => {
@@ -311,7 +311,7 @@ impl Args {
                     let (Some(g), Some(k)) = (group, key_) else {
                         return Err(meta.error("a secret needs group = \"...\" and key = \"...\""));
                     };
-                    quote! { .secret(::flytekit::task::Secret::new(#g, #k) #(#extra)*) }
+                    quote! { .secret(::flytekit::__private::Secret::new(#g, #k) #(#extra)*) }
                 }
                 "pod_template" => {
                     let v: syn::Expr = meta.value()?.parse()?;
@@ -361,7 +361,7 @@ impl Args {
                         match f.as_str() {
                             "Input" | "Output" | "Timeline" | "SourceCode" | "Dependencies" => {
                                 let i = syn::Ident::new(&f, inner.path.span());
-                                fields.push(quote! { ::flytekit::task::DeckField::#i });
+                                fields.push(quote! { ::flytekit::__private::DeckField::#i });
                                 Ok(())
                             }
                             _ => Err(inner.error(
@@ -529,7 +529,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         quote! {
             {
                 let __flytekit_cx2 = __flytekit_cx.clone();
-                ::flytekit::task::run_blocking(#fn_str, move || super::#fn_name(#cx_arg #(#arg_names),*)).await?
+                ::flytekit::__private::run_blocking(#fn_str, move || super::#fn_name(#cx_arg #(#arg_names),*)).await?
             }
         }
     };
@@ -542,7 +542,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         quote! { let () = __flytekit_value; }
     } else if !tuple_out {
         quote! {
-            ::flytekit::task::write_output(#fn_str, &mut __flytekit_out, "o0", &__flytekit_value, __flytekit_cx.conversion()).await?;
+            ::flytekit::__private::write_output(#fn_str, &mut __flytekit_out, "o0", &__flytekit_value, __flytekit_cx.conversion()).await?;
         }
     } else {
         let names: Vec<syn::Ident> = (0..outs.len())
@@ -551,7 +551,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         let ws = names.iter().enumerate().map(|(i, n)| {
             let var = format!("o{i}");
             quote! {
-                ::flytekit::task::write_output(#fn_str, &mut __flytekit_out, #var, &#n, __flytekit_cx.conversion()).await?;
+                ::flytekit::__private::write_output(#fn_str, &mut __flytekit_out, #var, &#n, __flytekit_cx.conversion()).await?;
             }
         });
         quote! {
@@ -632,7 +632,7 @@ pub(crate) fn task_module(f: &TaskFn, finish: TokenStream, extra: TokenStream) -
     let (input_decls, output_decls) = interface_decls(inputs, outs, lines);
     let name_expr = match &args.name {
         Some(n) => quote! { ::std::string::String::from(#n) },
-        None => quote! { ::flytekit::workflow::entity_name(::std::module_path!(), #fn_str) },
+        None => quote! { ::flytekit::__private::entity_name(::std::module_path!(), #fn_str) },
     };
     let docs = lines.join("\n");
     let docs = docs.trim();
@@ -678,8 +678,8 @@ pub(crate) fn task_module(f: &TaskFn, finish: TokenStream, extra: TokenStream) -
             #extra
         }
 
-        ::flytekit::inventory::submit! {
-            ::flytekit::task::TaskRegistration::new(#fn_name::task)
+        ::flytekit::__private::inventory::submit! {
+            ::flytekit::__private::TaskRegistration::new(#fn_name::task)
         }
     }
 }
@@ -691,7 +691,7 @@ pub(crate) fn input_reads(fn_str: &str, inputs: &[(syn::Ident, syn::Type)]) -> V
         .map(|(n, ty)| {
             let var = ident_str(n);
             quote! {
-                let #n: #ty = ::flytekit::task::read_input::<#ty>(#fn_str, &__flytekit_inputs, #var, __flytekit_cx.conversion()).await?;
+                let #n: #ty = ::flytekit::__private::read_input::<#ty>(#fn_str, &__flytekit_inputs, #var, __flytekit_cx.conversion()).await?;
             }
         })
         .collect()

@@ -12,18 +12,13 @@ use flytekit_idl::Message;
 use flytekit_idl::codec::{decode_literal_map, encode_literal_map};
 use flytekit_idl::core::{Identifier, LiteralMap, ResourceType, WorkflowExecutionIdentifier};
 
+use crate::contract::{DECK_FILE, ERROR_FILE, FUTURES_FILE, OUTPUTS_FILE};
 use crate::deck::{self, Deck};
 use crate::execution::{Checkpoint, ExecutionContext, ExecutionMode};
+use crate::serialization::DynamicOutcome;
 use crate::storage::{Storage, join};
 use crate::task::{DeckField, Task, TaskError};
 use crate::type_engine::ConversionContext;
-
-/// The outputs file name.
-pub const OUTPUTS_FILE: &str = "outputs.pb";
-/// The error file name (without a distributed error strategy).
-pub const ERROR_FILE: &str = "error.pb";
-/// The deck file name.
-pub const DECK_FILE: &str = "deck.html";
 
 /// Arguments of `execute` (those of `pyflyte-execute`).
 #[derive(Debug, Clone, clap::Args)]
@@ -100,9 +95,6 @@ enum Written {
     /// `futures.pb` (a dynamic task's graph).
     Futures(flytekit_idl::core::DynamicJobSpec),
 }
-
-/// The futures file name (a dynamic task's `DynamicJobSpec`).
-pub const FUTURES_FILE: &str = "futures.pb";
 
 /// The first of several environment variables that is set, or `""`.
 fn env_one_of(names: &[&str]) -> String {
@@ -299,7 +291,7 @@ async fn run(
         return Err(TaskError::Load(format!(
             "map-execute loaded {}, which is not a map task; use --resolver {}",
             task.name(),
-            crate::map_task::MAP_RESOLVER_LOCATION
+            crate::map::MAP_RESOLVER_LOCATION
         )));
     }
     *loaded = Some(task.clone());
@@ -331,9 +323,9 @@ async fn run(
         .map_err(|e| TaskError::System(format!("cannot load an offloaded input: {e}")))?;
     let (mut outputs, interface) = match (task.map_spec(), task.dynamic_spec()) {
         (Some(map), _) if is_map => {
-            let index = crate::map_task::array_job_index(|k| std::env::var(k).ok())
+            let index = crate::contract::array_job_index(|k| std::env::var(k).ok())
                 .map_err(|e| TaskError::System(format!("cannot compute the element index: {e}")))?;
-            let element = crate::map_task::element_inputs(map, &inputs, index)?;
+            let element = crate::elements::element_inputs(map, &inputs, index)?;
             let inner = map.inner();
             (
                 inner.dispatch(&element, cx).await?,
@@ -341,17 +333,18 @@ async fn run(
             )
         }
         (_, Some(dynamic)) => {
-            let settings = crate::dynamic::runtime_settings(
+            let settings = crate::settings::runtime_settings(
                 |k| std::env::var(k).ok(),
                 args.dynamic_addl_distro.as_deref(),
                 args.dynamic_dest_dir.as_deref(),
             )
-            .map_err(TaskError::System)?;
-            match crate::dynamic::expand_in_container(dynamic, cx, inputs, &settings).await? {
-                crate::dynamic::DynamicOutcome::Futures(spec) => {
+            .map_err(|e| TaskError::System(e.to_string()))?;
+            let wf = dynamic.build_workflow(cx.clone(), inputs).await?;
+            match crate::serialization::compile_dynamic(&wf, &settings)? {
+                DynamicOutcome::Futures(spec) => {
                     return Ok(Some(Written::Futures(spec)));
                 }
-                crate::dynamic::DynamicOutcome::Outputs(o) => (o, task.interface().clone()),
+                DynamicOutcome::Outputs(o) => (o, task.interface().clone()),
             }
         }
         _ => (task.dispatch(&inputs, cx).await?, task.interface().clone()),

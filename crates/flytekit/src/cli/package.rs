@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use super::serialize::{
     RegistrationArgs, SerializedEntity, current_binary_digest, serialize_versioned,
 };
-use crate::task::FastSerializationSettings;
+use crate::settings::FastSerializationSettings;
 use crate::workflow::Workflow;
 
 /// Arguments of `package`.

@@ -19,9 +19,9 @@ use flytekit_idl::core::{Literal, LiteralMap, LiteralType, SimpleType, literal_t
 use crate::engine::{
     CacheMode, Engine, EngineOptions, LocalCache, ProgressMode, default_cache_dir, outputs_to_json,
 };
+use crate::task::registered as registered_tasks;
 use crate::type_engine::{describe_type, literal_from_json, literal_to_json};
 use crate::workflow::Entity;
-use crate::workflow::deps::registered_tasks;
 
 /// Arguments of `run`.
 #[derive(Debug, Clone, clap::Args)]

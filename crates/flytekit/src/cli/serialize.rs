@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use flytekit_idl::Message;
 use flytekit_idl::admin::TaskSpec;
 
-use crate::workflow::deps::SerializationSettings;
+use crate::settings::SerializationSettings;
 use crate::workflow::{LaunchPlan, Workflow, WorkflowError};
 
 /// Where and how entities are registered: shared by `serialize` and `package`.

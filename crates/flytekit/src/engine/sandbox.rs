@@ -22,8 +22,9 @@ use flytekit_idl::core::{
 };
 use regex::Regex;
 
+use crate::contract::{ERROR_FILE, FUTURES_FILE, OUTPUTS_FILE};
+use crate::settings::{SerializationSettings, current_binary_name};
 use crate::storage::{Storage, join};
-use crate::task::{SerializationSettings, Task};
 
 /// Settings of sandbox runs.
 #[derive(Clone, Debug)]
@@ -43,7 +44,7 @@ impl SandboxOptions {
             store: store.into(),
             binary: std::env::current_exe()
                 .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| crate::task::current_binary_name()),
+                .unwrap_or_else(|_| current_binary_name()),
             execution_name: format!("sbx{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         }
     }
@@ -278,28 +279,6 @@ pub(crate) async fn write_map_inputs(
     Ok(uri)
 }
 
-/// Runs one attempt of `task` on `inputs` through the container contract.
-pub(crate) async fn run_attempt(
-    task: &Task,
-    inputs: &LiteralMap,
-    node: &str,
-    attempt: u32,
-    opts: &SandboxOptions,
-    storage: &Storage,
-) -> Result<Outcome, AttemptError> {
-    let template = task
-        .template(&settings(opts))
-        .map_err(|e| AttemptError::Setup(e.to_string()))?;
-    let run = ContainerRun {
-        template: &template,
-        node,
-        attempt,
-        input: Input::Write(inputs),
-        env: Vec::new(),
-    };
-    run_container(run, opts, storage).await
-}
-
 /// Runs one attempt of a serialized task through the container contract: renders the args,
 /// runs them, and reads `outputs.pb`, `futures.pb` or `error.pb` back as Propeller does.
 pub(crate) async fn run_container(
@@ -388,17 +367,17 @@ pub(crate) async fn run_container(
     let setup = |e: crate::storage::StorageError| {
         AttemptError::Setup(format!("cannot read the results: {e}"))
     };
-    if let Some(bytes) = read("outputs.pb").await.map_err(setup)? {
+    if let Some(bytes) = read(OUTPUTS_FILE).await.map_err(setup)? {
         return decode_literal_map(&bytes)
             .map(Outcome::Outputs)
             .map_err(|e| AttemptError::Setup(format!("outputs.pb is not a LiteralMap: {e}")));
     }
-    if let Some(bytes) = read(crate::entrypoint::FUTURES_FILE).await.map_err(setup)? {
+    if let Some(bytes) = read(FUTURES_FILE).await.map_err(setup)? {
         return DynamicJobSpec::decode(bytes.as_ref())
             .map(Outcome::Futures)
             .map_err(|e| AttemptError::Setup(format!("futures.pb is not a DynamicJobSpec: {e}")));
     }
-    if let Some(bytes) = read("error.pb").await.map_err(setup)? {
+    if let Some(bytes) = read(ERROR_FILE).await.map_err(setup)? {
         let doc = ErrorDocument::decode(bytes.as_ref())
             .map_err(|e| AttemptError::Setup(format!("error.pb is not an ErrorDocument: {e}")))?;
         return Err(AttemptError::from_container_error(

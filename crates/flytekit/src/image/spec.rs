@@ -343,30 +343,6 @@ impl ImageSpec {
         }
     }
 
-    /// The spec as registered with `settings` (flytekit's `update_image_spec_copy_handling`):
-    /// a copy with [`binary_copy`](Self::binary_copy) set to
-    /// [`binary_copy_for`](Self::binary_copy_for)`(settings.fast.is_some())`. Its
-    /// [`image_name`](Self::image_name) is the image a task with this spec serializes with, and
-    /// building it ([`ImageBuildEngine::build_for`](super::ImageBuildEngine::build_for)) makes
-    /// that image.
-    ///
-    /// ```
-    /// use flytekit::image::{BinaryCopy, ImageSpec};
-    /// use flytekit::task::{FastSerializationSettings, SerializationSettings};
-    /// let spec = ImageSpec::new("tasks").with_binary("target/release/tasks");
-    /// let plain = SerializationSettings::new("p", "d", "v1");
-    /// let fast = plain.clone().with_fast(FastSerializationSettings::default());
-    /// assert_eq!(spec.for_settings(&plain).binary_copy, Some(BinaryCopy::Current));
-    /// assert_eq!(spec.for_settings(&fast).binary_copy, Some(BinaryCopy::Stable));
-    /// let pinned = spec.with_binary_copy(BinaryCopy::Current);
-    /// assert_eq!(pinned.for_settings(&fast).binary_copy, Some(BinaryCopy::Current));
-    /// ```
-    pub fn for_settings(&self, settings: &crate::task::SerializationSettings) -> ImageSpec {
-        let mut spec = self.clone();
-        spec.binary_copy = Some(self.binary_copy_for(settings.fast.is_some()));
-        spec
-    }
-
     /// Whether the binary's content stays out of the tag: a binary is shipped and the mode is
     /// [`BinaryCopy::Stable`].
     fn stable_binary(&self) -> bool {
@@ -913,7 +889,7 @@ mod tests {
 
     #[test]
     fn copy_handling_rule() {
-        use crate::task::{FastSerializationSettings, SerializationSettings};
+        use crate::settings::{FastSerializationSettings, SerializationSettings};
         let dir = tempfile::tempdir().unwrap();
         let plain = SerializationSettings::new("p", "d", "v");
         let fast = plain

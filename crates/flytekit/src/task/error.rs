@@ -102,6 +102,18 @@ impl TaskError {
         }
     }
 
+    /// Whether Propeller would retry a task that failed with this error (its `error.pb` kind is
+    /// RECOVERABLE).
+    pub fn is_recoverable(&self) -> bool {
+        match self {
+            TaskError::User { recoverable, .. } => *recoverable,
+            TaskError::System(_) | TaskError::IgnoreOutputs => true,
+            TaskError::Load(_)
+            | TaskError::InputConversion { .. }
+            | TaskError::OutputConversion { .. } => false,
+        }
+    }
+
     /// The `ContainerError` Propeller reads from `error.pb` (without timestamp and worker).
     pub fn to_container_error(&self) -> ContainerError {
         use container_error::Kind;
