@@ -13,7 +13,7 @@
 //!    [`instance`], [`bundle`];
 //! 3. serialization — [`serialization`] (definitions to Flyte IDL);
 //! 4. runtime — [`engine`], the entrypoint, offloading, the container contract;
-//! 5. the command line — [`cli`].
+//! 5. the command line — [`main`].
 
 #![warn(missing_docs)]
 
@@ -51,7 +51,7 @@ pub(crate) mod entrypoint;
 pub(crate) mod offload;
 
 // 5. Command line.
-pub mod cli;
+pub(crate) mod cli;
 
 pub use blob::{FlyteDirectory, FlyteFile};
 pub use cli::main;

@@ -1,9 +1,9 @@
 //! The command line every user binary gets from [`main`](crate::main): `list`, `run`,
 //! `serialize`, `package` for people, `execute` and `fast-execute` for Flyte's containers.
 
-pub mod package;
-pub mod run;
-pub mod serialize;
+pub(crate) mod package;
+pub(crate) mod run;
+pub(crate) mod serialize;
 
 use std::process::ExitCode;
 

@@ -106,15 +106,6 @@ pub struct SerializedEntity {
     pub bytes: Vec<u8>,
 }
 
-/// Serializes `workflows` with everything they reference, each entity once: for every workflow,
-/// first its tasks, then its sub-workflows, then its own spec and default launch plan.
-pub fn serialize_workflows(
-    workflows: &[Workflow],
-    settings: &SerializationSettings,
-) -> Result<Vec<SerializedEntity>, WorkflowError> {
-    serialize_entities(workflows, &[], settings)
-}
-
 /// [`serialize_workflows`], then each of `tasks` not already written (tasks registered in the
 /// binary but used by no workflow).
 pub fn serialize_entities(
