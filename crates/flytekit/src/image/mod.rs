@@ -8,7 +8,8 @@
 //!   fast registration, kept out of the tag with it; see [`ImageSpec::for_settings`]).
 //! - [`builder`]: the [`ImageBuilder`] trait and the [`ImageBuildEngine`] registry, with the
 //!   daemonless `oci` builder (default), the `dockerfile` builder and the `noop` builder.
-//! - [`registry`]: a small OCI distribution API client.
+//! - [`registry`]: the OCI distribution API over `oci-client`, with [`credentials`] found the way
+//!   users have them (`FLYTEKIT_REGISTRY_*`, Docker's `config.json` and credential helpers).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), flytekit::image::ImageError> {
@@ -28,6 +29,7 @@
 
 pub mod builder;
 pub mod config;
+pub mod credentials;
 pub mod registry;
 pub mod spec;
 
@@ -73,6 +75,37 @@ pub enum ImageError {
         message: String,
     },
     /// The registry could not be reached.
+    #[error(
+        "cannot reach the registry {registry} ({url}): {message}; is it running, and is the registry part \
+         of the image name (ImageSpec registry, --image) right?"
+    )]
+    Unreachable {
+        /// The registry host.
+        registry: String,
+        /// The API URL tried.
+        url: String,
+        /// The transport error and its causes.
+        message: String,
+    },
+    /// The registry refused access, or there were no credentials for it.
+    #[error("registry {registry}: {message}")]
+    Auth {
+        /// The registry host.
+        registry: String,
+        /// What was refused, where the credentials came from and how to fix it.
+        message: String,
+    },
+    /// Credentials for a registry could not be read.
+    #[error("registry {registry}: credentials from {setting}: {message}")]
+    Credentials {
+        /// The registry host.
+        registry: String,
+        /// The variable, file entry or helper that failed.
+        setting: String,
+        /// What went wrong and how to fix it.
+        message: String,
+    },
+    /// The registry could not be reached (a transport error of a request).
     #[error("cannot reach the registry ({url}): {source}; is it running and is the address right?")]
     Http {
         /// The request URL.
