@@ -8,6 +8,10 @@
 //!   fast registration, kept out of the tag with it; see [`ImageSpec::for_settings`]).
 //! - [`builder`]: the [`ImageBuilder`] trait and the [`ImageBuildEngine`] registry, with the
 //!   daemonless `oci` builder (default), the `dockerfile` builder and the `noop` builder.
+//! - [`rootfs`]: images pulled and unpacked into a cache keyed by manifest digest (whiteouts
+//!   honoured), for the in-image sandbox and the preflight checks.
+//! - [`preflight`]: checks before pushing (task binary, its loader, libraries and glibc symbol
+//!   versions read from the ELF file by [`elf`], CA certificates, declared files).
 //! - [`registry`]: the OCI distribution API over `oci-client`, with [`credentials`] found the way
 //!   users have them (`FLYTEKIT_REGISTRY_*`, Docker's `config.json` and credential helpers).
 //!
@@ -30,7 +34,10 @@
 pub mod builder;
 pub mod config;
 pub mod credentials;
+pub mod elf;
+pub mod preflight;
 pub mod registry;
+pub mod rootfs;
 pub mod spec;
 
 pub use builder::{BuildOutcome, ImageBuildEngine, ImageBuilder};
@@ -139,6 +146,14 @@ pub enum ImageError {
     /// A build failed; the message says why.
     #[error("{0}")]
     Build(String),
+    /// The preflight checks found problems that would only show on a cluster.
+    #[error("image {image} would fail on a cluster:\n  {}", problems.join("\n  "))]
+    Preflight {
+        /// The image.
+        image: String,
+        /// Each problem, with its fix.
+        problems: Vec<String>,
+    },
     /// The `dockerfile` builder needs Docker.
     #[error(
         "the dockerfile builder needs `docker` with buildx on PATH, and it was not found; install Docker, \
