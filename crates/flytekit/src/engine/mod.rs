@@ -15,6 +15,7 @@ mod array;
 mod cache;
 mod dynamic;
 mod futures;
+pub mod isolate;
 mod progress;
 pub mod sandbox;
 

@@ -6,6 +6,7 @@
 //! - [`spec`]: [`ImageSpec`], a declarative image with a deterministic, content-derived tag, and
 //!   [`BinaryCopy`], whether the binary's content is in that tag (copy handling: hashed without
 //!   fast registration, kept out of the tag with it; see [`ImageSpec::for_settings`]).
+//! - [`spec_file`]: an [`ImageSpec`] in a YAML file, for `--image spec.yaml` on the command line.
 //! - [`builder`]: the [`ImageBuilder`] trait and the [`ImageBuildEngine`] registry, with the
 //!   daemonless `oci` builder (default), the `dockerfile` builder and the `noop` builder.
 //! - [`rootfs`]: images pulled and unpacked into a cache keyed by manifest digest (whiteouts
@@ -39,6 +40,7 @@ pub mod preflight;
 pub mod registry;
 pub mod rootfs;
 pub mod spec;
+pub mod spec_file;
 
 pub use builder::{BuildOutcome, ImageBuildEngine, ImageBuilder};
 pub use config::{

@@ -24,8 +24,9 @@ use std::path::{Path, PathBuf};
 
 use super::ImageError;
 use super::elf::{self, ElfInfo};
-use super::rootfs::{PulledImage, resolve_in_root};
-use super::spec::ShippedFile;
+use super::registry::RegistryClient;
+use super::rootfs::{PulledImage, RootfsCache, resolve_in_root};
+use super::spec::{ImageSpec, ShippedFile};
 
 /// The default base image this documentation recommends for Rust tasks: glibc 2.36, libgcc,
 /// CA certificates and tzdata, nothing else.
@@ -352,48 +353,57 @@ impl ImageView {
                 ),
             });
         }
-        // Symbol versions: what the binary and each found library need from the others.
-        let mut checks: Vec<(String, &ElfInfo)> = vec![(binary.to_string(), info)];
-        checks.extend(found.iter().map(|(name, (_, i))| (name.clone(), i)));
-        let mut reported = BTreeSet::new();
-        for (who, who_info) in checks {
-            for (lib, wanted) in &who_info.version_needs {
-                let Some((f, lib_info)) = found.get(lib) else {
-                    continue;
-                };
-                let lacking: Vec<&String> = wanted
-                    .iter()
-                    .filter(|v| !lib_info.version_defs.contains(v))
-                    .collect();
-                if lacking.is_empty() || !reported.insert((lib.clone(), who.clone())) {
-                    continue;
-                }
-                let need = elf::max_glibc(lacking.iter().copied());
-                let have = elf::max_glibc(&lib_info.version_defs);
-                let list = lacking
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let message = match (need, have) {
-                    (Some(need), Some(have)) => format!(
-                        "{who} needs glibc {need} (symbol versions {list} from {lib}), but the \
-                         image's {} is glibc {have}: use a base image with glibc {need} or newer \
-                         (the recommended {RECOMMENDED_BASE} has 2.36), or build the binary \
-                         against glibc {have} or older",
-                        f.path
-                    ),
-                    _ => format!(
-                        "{who} needs symbol versions {list} of {lib}, which the image's {} does \
-                         not define: use a base image with a newer {lib}",
-                        f.path
-                    ),
-                };
-                problems.push(Problem {
-                    check: "glibc",
-                    message,
-                });
+        // Symbol versions the binary needs from each library it links (the base image's own
+        // libraries are its business).
+        for (lib, wanted) in &info.version_needs {
+            let Some((f, lib_info)) = found.get(lib) else {
+                continue;
+            };
+            let lacking: Vec<&String> = wanted
+                .iter()
+                .filter(|v| !lib_info.version_defs.contains(v))
+                .collect();
+            if lacking.is_empty() {
+                continue;
             }
+            let have = elf::max_glibc(&lib_info.version_defs);
+            let have_parts = have
+                .as_deref()
+                .and_then(|h| elf::glibc_version(&format!("GLIBC_{h}")));
+            // Name the versions newer than the library's, when it is glibc.
+            let newer: Vec<&String> = lacking
+                .iter()
+                .copied()
+                .filter(|v| {
+                    elf::glibc_version(v)
+                        .zip(have_parts.as_ref())
+                        .is_some_and(|(v, h)| v > *h)
+                })
+                .collect();
+            let shown = if newer.is_empty() { &lacking } else { &newer };
+            let list = shown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let message = match (elf::max_glibc(newer.iter().copied()), have) {
+                (Some(need), Some(have)) => format!(
+                    "{binary} needs glibc {need} (symbol versions {list} from {lib}), but the \
+                     image's {} is glibc {have}: use a base image with glibc {need} or newer (the \
+                     recommended {RECOMMENDED_BASE} has 2.36), or build the binary against glibc \
+                     {have} or older",
+                    f.path
+                ),
+                _ => format!(
+                    "{binary} needs symbol versions {list} of {lib}, which the image's {} does not \
+                     define: use a base image with a newer {lib}",
+                    f.path
+                ),
+            };
+            problems.push(Problem {
+                check: "glibc",
+                message,
+            });
         }
     }
 
@@ -452,7 +462,8 @@ impl ImageView {
         }
     }
 
-    fn check_copies(&self, copies: &[(PathBuf, String)], problems: &mut Vec<Problem>) {
+    /// Declared sources that do not exist on this machine.
+    fn check_sources(&self, copies: &[(PathBuf, String)], problems: &mut Vec<Problem>) {
         for (src, dest) in copies {
             if std::fs::symlink_metadata(src).is_err() {
                 problems.push(Problem {
@@ -463,9 +474,14 @@ impl ImageView {
                         src.display()
                     ),
                 });
-                continue;
             }
-            if src.is_dir() {
+        }
+    }
+
+    fn check_copies(&self, copies: &[(PathBuf, String)], problems: &mut Vec<Problem>) {
+        self.check_sources(copies, problems);
+        for (src, dest) in copies {
+            if !src.is_file() {
                 continue;
             }
             let at = self.canonical(dest, false);
@@ -482,6 +498,76 @@ impl ImageView {
             }
         }
     }
+}
+
+/// Runs every check on the image `spec` would build, before it is built or pushed: the base
+/// image is pulled into `cache` (not for `scratch`), the spec's files are laid over it, and
+/// each of `argvs` (container args; the image's entrypoint is prepended) is checked. A nested
+/// base spec must have been built already.
+pub async fn check_spec(
+    spec: &ImageSpec,
+    argvs: &[Vec<String>],
+    client: &RegistryClient,
+    cache: &RootfsCache,
+) -> Result<(), ImageError> {
+    let copies: Vec<(PathBuf, String)> = spec
+        .copy
+        .iter()
+        .map(|c| (c.src.clone(), c.dest.clone()))
+        .collect();
+    let name = || {
+        spec.registry
+            .as_ref()
+            .map_or_else(|| spec.name.clone(), |r| format!("{r}/{}", spec.name))
+    };
+    // Missing sources first: nothing can be resolved (hashed) without them.
+    let mut missing = Vec::new();
+    ImageView::new(None, &[], Vec::new(), spec.workdir()).check_sources(&copies, &mut missing);
+    if let Some(bin) = &spec.binary {
+        if !bin.src.is_file() {
+            missing.push(Problem {
+                check: "binary",
+                message: format!(
+                    "the task binary {} (shipped to {}) does not exist on this machine: build it \
+                     first (cargo build --release)",
+                    bin.src.display(),
+                    bin.dest
+                ),
+            });
+        }
+    }
+    into_result(&name(), missing)?;
+    let resolved = spec.resolve()?;
+    let base = if resolved.base_image == "scratch" {
+        None
+    } else {
+        Some(
+            cache
+                .pull(client, &resolved.base_image, &resolved.platform)
+                .await?,
+        )
+    };
+    let mut env = base.as_ref().map(PulledImage::env).unwrap_or_default();
+    env.retain(|(k, _)| !spec.env.contains_key(k));
+    env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let entrypoint = match &spec.entrypoint {
+        Some(e) => e.clone(),
+        None => base
+            .as_ref()
+            .map(PulledImage::entrypoint)
+            .unwrap_or_default(),
+    };
+    let argvs: Vec<Vec<String>> = argvs
+        .iter()
+        .map(|a| entrypoint.iter().chain(a).cloned().collect())
+        .collect();
+    let view = ImageView::new(
+        base.as_ref().map(|b| b.rootfs.as_path()),
+        &resolved.files,
+        env,
+        &resolved.workdir,
+    );
+    into_result(&resolved.image_name, view.check(&argvs, &copies))
 }
 
 /// The interpreter of a `#!` script, if `path` is one.

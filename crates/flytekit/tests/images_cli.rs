@@ -1,0 +1,430 @@
+//! Images from the command line against the real local registry (CNCF distribution, started by
+//! `scripts/test`), and tasks run inside their images with bubblewrap:
+//!
+//! - `build` builds and pushes the quickstart's image (then finds it present: nothing pushed),
+//!   `package --build-images` names exactly that image, and `run pi --in-image` runs every
+//!   task container inside it and agrees with the host sandbox;
+//! - the preflight stops an image without CA certificates and a binary that needs a newer
+//!   glibc than the base image's libc defines, before anything is pushed or packaged;
+//! - a task that reads a file the image lacks fails in the image with the very `error.pb` it
+//!   writes where the file is missing, and secrets reach the container as Propeller mounts them.
+//!
+//! Bases are `scratch` plus this machine's libraries (no public registry is reachable).
+
+#[allow(dead_code)]
+#[path = "support/images.rs"]
+mod images;
+
+use std::path::{Path, PathBuf};
+
+use flytekit::idl::Message;
+use flytekit::idl::core::{ErrorDocument, container_error};
+use flytekit::image::registry::{Reference, RegistryClient};
+use images::{cc_base, cli, old_glibc_base, push, registry, spec_yaml, stripped_example, text};
+use serde_json::Value;
+
+fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == name) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The quickstart's outputs with the report file replaced by its contents.
+fn with_report(mut v: Value) -> Value {
+    let path = v["o2"].as_str().expect("o2 is a file path").to_string();
+    v["o2"] =
+        Value::String(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")));
+    v
+}
+
+/// The `(repository, tag, status)` rows of a `build` table.
+fn rows(table: &str) -> Vec<(String, String, String)> {
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols[0].into(), cols[1].into(), cols[4..].join(" "))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quickstart_image_builds_once_packages_and_runs_in_image() {
+    let reg = registry();
+    let n = flytekit_oracle::nonce();
+    let work = tempfile::tempdir().unwrap();
+    let qs = stripped_example("quickstart", work.path());
+    let base = push(&cc_base(
+        &reg,
+        &format!("flytekit-rs-test/cc-{n}"),
+        &[&qs],
+        true,
+    ))
+    .await;
+    let repo = format!("flytekit-rs-test/quickstart-{n}");
+    let spec = spec_yaml(work.path(), "spec.yaml", &reg, &repo, &base);
+    let spec = spec.to_str().unwrap();
+    let caches = work.path().join("caches");
+
+    // Cold: built and pushed after the preflight.
+    let o = cli(&qs, &["build", "--image", spec], &caches, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let built = rows(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(built.len(), 1, "{}", text(&o));
+    let (repository, tag, status) = &built[0];
+    assert_eq!(repository, &format!("{reg}/{repo}"));
+    assert_eq!(status, "built and pushed");
+    let image = format!("{repository}:{tag}");
+    let client = RegistryClient::new().unwrap();
+    let r = Reference::parse(&image).unwrap();
+    let digest = client.head_manifest(&r).await.unwrap().expect("pushed");
+
+    // Warm: nothing changed, nothing pushed.
+    let o = cli(&qs, &["build", "--image", spec], &caches, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        rows(&String::from_utf8_lossy(&o.stdout)),
+        vec![(
+            repository.clone(),
+            tag.clone(),
+            "already present".to_string()
+        )]
+    );
+    assert_eq!(client.head_manifest(&r).await.unwrap(), Some(digest));
+
+    // The package names exactly the image that was pushed.
+    let pkg = work.path().join("pkg.tgz");
+    let o = cli(
+        &qs,
+        &[
+            "package",
+            "--build-images",
+            "-o",
+            pkg.to_str().unwrap(),
+            "--image",
+            spec,
+        ],
+        &caches,
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("already present"),
+        "{}",
+        text(&o)
+    );
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(&pkg).unwrap(),
+    ));
+    let mut images = std::collections::BTreeSet::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().to_string_lossy().ends_with("_1.pb") {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+            let spec = flytekit::idl::admin::TaskSpec::decode(bytes.as_slice()).unwrap();
+            match spec.template.unwrap().target.unwrap() {
+                flytekit::idl::core::task_template::Target::Container(c) => {
+                    images.insert(c.image);
+                }
+                other => panic!("unexpected target {other:?}"),
+            }
+        }
+    }
+    assert_eq!(images.into_iter().collect::<Vec<_>>(), vec![image.clone()]);
+
+    // Every task container in its image agrees with the host sandbox.
+    let args = [
+        "run",
+        "pi",
+        "--samples",
+        "5000",
+        "--name",
+        "Ada",
+        "--no-cache",
+    ];
+    let host_store = work.path().join("host-store");
+    let mut host_args = args.to_vec();
+    host_args.extend(["--sandbox-store", host_store.to_str().unwrap()]);
+    let host = cli(&qs, &host_args, &caches, &[]);
+    assert!(host.status.success(), "{}", text(&host));
+    let store = work.path().join("store");
+    let mut in_args = args.to_vec();
+    in_args.extend([
+        "--in-image",
+        "--image",
+        spec,
+        "--sandbox-store",
+        store.to_str().unwrap(),
+    ]);
+    let inside = cli(&qs, &in_args, &caches, &[]);
+    assert!(inside.status.success(), "{}", text(&inside));
+    let json = |o: &std::process::Output| -> Value { serde_json::from_slice(&o.stdout).unwrap() };
+    assert_eq!(with_report(json(&inside)), with_report(json(&host)));
+    assert_eq!(files_named(&store, "outputs.pb").len(), 7);
+    // The image was unpacked once into the digest-keyed cache (beside the base, which the
+    // preflight unpacked), the binary in it.
+    let with_binary: Vec<_> = std::fs::read_dir(caches.join("images/rootfs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("usr/local/bin/quickstart").is_file())
+        .collect();
+    assert_eq!(with_binary.len(), 1, "{with_binary:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_stops_missing_ca_certificates_and_a_newer_glibc() {
+    let reg = registry();
+    let n = flytekit_oracle::nonce();
+    let work = tempfile::tempdir().unwrap();
+    let qs = stripped_example("quickstart", work.path());
+    let caches = work.path().join("caches");
+    let client = RegistryClient::new().unwrap();
+
+    // A base without CA certificates.
+    let no_ca = push(&cc_base(
+        &reg,
+        &format!("flytekit-rs-test/noca-{n}"),
+        &[&qs],
+        false,
+    ))
+    .await;
+    let spec = spec_yaml(
+        work.path(),
+        "noca.yaml",
+        &reg,
+        &format!("flytekit-rs-test/qs-noca-{n}"),
+        &no_ca,
+    );
+    let pkg = work.path().join("pkg.tgz");
+    for args in [
+        vec!["build", "--image", spec.to_str().unwrap()],
+        vec![
+            "package",
+            "--build-images",
+            "-o",
+            pkg.to_str().unwrap(),
+            "--image",
+            spec.to_str().unwrap(),
+        ],
+    ] {
+        let o = cli(&qs, &args, &caches, &[]);
+        assert!(!o.status.success(), "{}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(
+            err.contains("would fail on a cluster")
+                && err.contains("[ca-certificates]")
+                && err.contains("/etc/ssl/certs/ca-certificates.crt")
+                && err.contains("gcr.io/distroless/cc-debian12"),
+            "{}",
+            text(&o)
+        );
+        assert!(
+            !err.contains("[glibc]") && !err.contains("[binary]"),
+            "{}",
+            text(&o)
+        );
+        // Nothing was pushed, nothing packaged.
+        let image = err
+            .split("image ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap()
+            .to_string();
+        let r = Reference::parse(&image).unwrap();
+        assert_eq!(client.head_manifest(&r).await.unwrap(), None, "{image}");
+        assert!(!pkg.exists());
+    }
+
+    // A base whose libc is older than the binary needs.
+    let old = push(&old_glibc_base(
+        &reg,
+        &format!("flytekit-rs-test/oldlibc-{n}"),
+        &[&qs],
+        work.path(),
+    ))
+    .await;
+    let spec = spec_yaml(
+        work.path(),
+        "old.yaml",
+        &reg,
+        &format!("flytekit-rs-test/qs-old-{n}"),
+        &old,
+    );
+    let o = cli(
+        &qs,
+        &["build", "--image", spec.to_str().unwrap()],
+        &caches,
+        &[],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains("[glibc]")
+            && err.contains("/usr/local/bin/quickstart needs glibc 2.3")
+            && err.contains("libc.so.6 is glibc 2.28")
+            && err.contains("base image with glibc 2.3"),
+        "{}",
+        text(&o)
+    );
+    assert!(!err.contains("[ca-certificates]"), "{}", text(&o));
+}
+
+/// The `error.pb` a run left in `store`, decoded.
+fn error_doc(store: &Path) -> ErrorDocument {
+    let found = files_named(store, "error.pb");
+    assert_eq!(found.len(), 1, "{found:?}");
+    ErrorDocument::decode(std::fs::read(&found[0]).unwrap().as_slice()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_image_runs_fail_like_a_cluster_and_get_secrets_as_mounted() {
+    let reg = registry();
+    let n = flytekit_oracle::nonce();
+    let work = tempfile::tempdir().unwrap();
+    let ct = stripped_example("contract", work.path());
+    let caches = work.path().join("caches");
+    let base = push(&cc_base(
+        &reg,
+        &format!("flytekit-rs-test/cc-ct-{n}"),
+        &[&ct],
+        true,
+    ))
+    .await;
+    let spec = spec_yaml(
+        work.path(),
+        "spec.yaml",
+        &reg,
+        &format!("flytekit-rs-test/contract-{n}"),
+        &base,
+    );
+    let spec = spec.to_str().unwrap();
+    let config = work.path().join("config.txt");
+    std::fs::write(&config, "hello from the host").unwrap();
+    let path = config.to_str().unwrap();
+
+    // On this machine the task reads the file.
+    let o = cli(
+        &ct,
+        &["run", "read_text", "--path", path, "--sandbox"],
+        &caches,
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("hello from the host"));
+
+    // In its image the file is not there: the task fails as on a cluster.
+    let in_store = work.path().join("in-store");
+    let o = cli(
+        &ct,
+        &[
+            "run",
+            "read_text",
+            "--path",
+            path,
+            "--in-image",
+            "--image",
+            spec,
+            "--sandbox-store",
+            in_store.to_str().unwrap(),
+        ],
+        &caches,
+        &[],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    let inside = error_doc(&in_store).error.unwrap();
+    assert_eq!(inside.origin, 1, "USER");
+    assert_eq!(inside.kind, container_error::Kind::NonRecoverable as i32);
+    assert!(
+        inside.message.contains(&format!("cannot read {path}")),
+        "{inside:?}"
+    );
+
+    // The same error.pb as where the file really is missing.
+    std::fs::remove_file(&config).unwrap();
+    let host_store = work.path().join("host-store");
+    let o = cli(
+        &ct,
+        &[
+            "run",
+            "read_text",
+            "--path",
+            path,
+            "--sandbox-store",
+            host_store.to_str().unwrap(),
+        ],
+        &caches,
+        &[],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    let outside = error_doc(&host_store).error.unwrap();
+    assert_eq!(
+        (inside.code, inside.kind, inside.origin, inside.message),
+        (outside.code, outside.kind, outside.origin, outside.message)
+    );
+
+    // A requested secret reaches the container as Propeller mounts it (a file), not through
+    // this machine's environment.
+    let o = cli(
+        &ct,
+        &[
+            "run",
+            "secret_len",
+            "--x",
+            "1",
+            "--in-image",
+            "--image",
+            spec,
+            "--no-cache",
+        ],
+        &caches,
+        &[("_FSEC_DB_PASSWORD", "s3cret!".to_string())],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["o0"], 8, "{}", text(&o));
+
+    // The container's environment is the image's and the pod's, not this machine's.
+    let env_of = |name: &str| -> String {
+        let o = cli(
+            &ct,
+            &[
+                "run",
+                "env_of",
+                "--name",
+                name,
+                "--in-image",
+                "--image",
+                spec,
+                "--no-cache",
+                "-q",
+            ],
+            &caches,
+            &[("FLYTEKIT_TEST_HOST_ONLY", "leaked".to_string())],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+        out["o0"].as_str().unwrap().to_string()
+    };
+    assert_eq!(env_of("FLYTEKIT_TEST_HOST_ONLY"), "");
+    assert_eq!(env_of("FLYTE_INTERNAL_TASK_NAME"), "contract.env_of");
+    assert_eq!(
+        env_of("PATH"),
+        "/usr/local/bin:/usr/bin:/bin",
+        "the image's PATH"
+    );
+    assert!(!env_of("_F_IMG_ID").is_empty(), "the image's own env");
+}
