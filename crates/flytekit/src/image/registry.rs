@@ -313,6 +313,8 @@ struct Host {
     client: oci_client::Client,
     auth: oci_client::secrets::RegistryAuth,
     source: Option<CredentialSource>,
+    /// `(repository, push)` scopes authenticated so far (the token flow runs once per scope).
+    authenticated: Mutex<std::collections::HashSet<(String, bool)>>,
 }
 
 impl RegistryClient {
@@ -381,6 +383,7 @@ impl RegistryClient {
             client,
             auth,
             source,
+            authenticated: Mutex::new(Default::default()),
         });
         if let Ok(mut m) = self.hosts.lock() {
             m.insert(key, host.clone());
@@ -400,11 +403,24 @@ impl RegistryClient {
         host.client
             .store_auth_if_needed(oref.resolve_registry(), &host.auth)
             .await;
-        if !matches!(host.auth, oci_client::secrets::RegistryAuth::Anonymous) {
+        let push = matches!(op, oci_client::RegistryOperation::Push);
+        let scope = (r.repository.clone(), push);
+        let known = host
+            .authenticated
+            .lock()
+            .map(|a| a.contains(&scope))
+            .unwrap_or(false);
+        if !known && !matches!(host.auth, oci_client::secrets::RegistryAuth::Anonymous) {
+            // Explicitly, so a refused token request is reported (oci-client would otherwise go
+            // on anonymously and report only the registry's 401).
+            let verb = if push { "push to" } else { "pull" };
             host.client
                 .auth(&oref, &host.auth, op)
                 .await
-                .map_err(|e| self.error(r, &host, "authenticate", e))?;
+                .map_err(|e| self.error(r, &host, verb, e))?;
+            if let Ok(mut a) = host.authenticated.lock() {
+                a.insert(scope);
+            }
         }
         Ok((host, oref))
     }
