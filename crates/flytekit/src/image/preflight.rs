@@ -28,9 +28,9 @@ use super::registry::RegistryClient;
 use super::rootfs::{PulledImage, RootfsCache, resolve_in_root};
 use super::spec::{ImageSpec, ShippedFile};
 
-/// The default base image this documentation recommends for Rust tasks: glibc 2.36, libgcc,
-/// CA certificates and tzdata, nothing else.
-pub const RECOMMENDED_BASE: &str = "gcr.io/distroless/cc-debian12";
+/// The base image the fixes recommend: the default base for Rust tasks
+/// ([`DEFAULT_BASE_IMAGE`](super::spec::DEFAULT_BASE_IMAGE), glibc 2.36 and CA certificates).
+pub const RECOMMENDED_BASE: &str = super::spec::DEFAULT_BASE_IMAGE;
 
 /// CA bundle files, as `openssl-probe` (used by `rustls-native-certs`) looks for them on Linux.
 pub const CA_BUNDLES: &[&str] = &[
