@@ -752,29 +752,35 @@ async fn registry_credentials_the_way_users_have_them() {
         std::env::var("PATH").unwrap_or_default()
     );
 
-    let mut case = 0;
-    let mut build = |registry: &str, config: &str| -> std::process::Output {
-        case += 1;
-        let docker = work.path().join(format!("docker-{case}"));
-        std::fs::create_dir(&docker).unwrap();
-        std::fs::write(docker.join("config.json"), config).unwrap();
-        let spec = spec_yaml(
-            work.path(),
-            &format!("spec-{case}.yaml"),
-            registry,
-            &format!("flytekit-rs-test/auth-{case}-{n}"),
-            &base,
-        );
-        cli(
-            &qs,
-            &["build", "--image", spec.to_str().unwrap()],
-            &caches,
-            &[
-                ("DOCKER_CONFIG", docker.display().to_string()),
-                ("PATH", path.clone()),
-            ],
-        )
-    };
+    let case = std::cell::Cell::new(0);
+    let build_with =
+        |registry: &str, config: &str, extra: &[(&str, String)]| -> std::process::Output {
+            case.set(case.get() + 1);
+            let case = case.get();
+            let docker = work.path().join(format!("docker-{case}"));
+            std::fs::create_dir(&docker).unwrap();
+            std::fs::write(docker.join("config.json"), config).unwrap();
+            let spec = spec_yaml(
+                work.path(),
+                &format!("spec-{case}.yaml"),
+                registry,
+                &format!("flytekit-rs-test/auth-{case}-{n}"),
+                &base,
+            );
+            cli(
+                &qs,
+                &["build", "--image", spec.to_str().unwrap()],
+                &caches,
+                &[
+                    ("DOCKER_CONFIG", docker.display().to_string()),
+                    ("PATH", path.clone()),
+                ]
+                .into_iter()
+                .chain(extra.iter().cloned())
+                .collect::<Vec<_>>(),
+            )
+        };
+    let build = |registry: &str, config: &str| build_with(registry, config, &[]);
     let wrong = {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode("alice:wrong")
@@ -849,6 +855,17 @@ async fn registry_credentials_the_way_users_have_them() {
         "{}",
         text(&o)
     );
+
+    // The environment variables, for every registry.
+    let o = build_with(
+        &basic.addr,
+        "{}",
+        &[
+            ("FLYTEKIT_REGISTRY_USERNAME", "alice".to_string()),
+            ("FLYTEKIT_REGISTRY_PASSWORD", "s3cret".to_string()),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
 
     // Nothing listens: unreachable, naming the registry and where it comes from.
     let o = build("127.0.0.1:1", "{}");
