@@ -99,7 +99,8 @@ pub(crate) async fn in_image_runs(
     if !quiet {
         eprint!("{}", table(&rows));
     }
-    let runs = crate::engine::isolate::InImage::new(settings, RootfsCache::default_location())?;
+    let runs = crate::engine::isolate::InImage::new(settings, RootfsCache::default_location())
+        .map_err(|e| e.to_string())?;
     Ok(std::sync::Arc::new(runs))
 }
 

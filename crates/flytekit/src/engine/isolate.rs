@@ -48,6 +48,57 @@ const STORAGE_ENV_PREFIXES: &[&str] = &["FLYTE_AWS_", "AWS_", "FLYTE_AZURE_", "F
 /// Paths the sandbox mounts itself at the root of every container.
 const OWN_MOUNTS: &[&str] = &["proc", "dev", "tmp", "sys"];
 
+/// Why a container cannot be started in its image.
+#[derive(Debug, thiserror::Error)]
+pub enum InImageError {
+    /// bubblewrap is not installed.
+    #[error(
+        "--in-image runs each task with bubblewrap, and `bwrap` is not on PATH: install it \
+         (Debian/Ubuntu: apt-get install bubblewrap)"
+    )]
+    NoBubblewrap,
+    /// The task template names no image.
+    #[error("the task template has no container image; --in-image needs one (pass --image)")]
+    NoImage,
+    /// The image cannot be pulled or read.
+    #[error("cannot run in image {image}: {source}")]
+    Image {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: crate::image::ImageError,
+    },
+    /// A requested secret is not on this machine.
+    #[error(
+        "the task requests a secret this machine does not have ({0}); on a cluster the pod \
+         would not start"
+    )]
+    Secret(#[source] Box<crate::secrets::SecretError>),
+    /// The image's `User` does not resolve in the image.
+    #[error("the image's User {user:?} is not in its {file}; the container cannot start")]
+    User {
+        /// The `User` of the image config.
+        user: String,
+        /// `/etc/passwd` or `/etc/group`.
+        file: &'static str,
+    },
+    /// A local file operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> InImageError {
+    let what = what.into();
+    move |source| InImageError::Io { what, source }
+}
+
 /// Settings of in-image runs (see the [module docs](self)).
 pub struct InImage {
     settings: SerializationSettings,
@@ -71,15 +122,18 @@ impl fmt::Debug for InImage {
 impl InImage {
     /// In-image runs of tasks serialized with `settings` (its images and binary name are the
     /// ones `package` registers), images cached in `cache`. Fails when `bwrap` is not installed.
-    pub fn new(settings: SerializationSettings, cache: RootfsCache) -> Result<InImage, String> {
-        let bwrap = find_on_path("bwrap").ok_or_else(|| {
-            "--in-image runs each task with bubblewrap, and `bwrap` is not on PATH: install it \
-             (Debian/Ubuntu: apt-get install bubblewrap)"
-                .to_string()
+    pub fn new(
+        settings: SerializationSettings,
+        cache: RootfsCache,
+    ) -> Result<InImage, InImageError> {
+        let bwrap = find_on_path("bwrap").ok_or(InImageError::NoBubblewrap)?;
+        let client = RegistryClient::new().map_err(|source| InImageError::Image {
+            image: String::new(),
+            source,
         })?;
         Ok(InImage {
             settings,
-            client: RegistryClient::new().map_err(|e| e.to_string())?,
+            client,
             cache,
             platform: Platform {
                 os: "linux".into(),
@@ -102,19 +156,23 @@ impl InImage {
     }
 
     /// The image, pulled once per run.
-    async fn image(&self, name: &str) -> Result<PulledImage, String> {
-        let cell = {
-            let mut pulled = self
-                .pulled
-                .lock()
-                .map_err(|_| "the image table was poisoned by a panic".to_string())?;
-            pulled.entry(name.to_string()).or_default().clone()
+    async fn image(&self, name: &str) -> Result<PulledImage, InImageError> {
+        let cell = match self.pulled.lock() {
+            Ok(mut pulled) => pulled.entry(name.to_string()).or_default().clone(),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .entry(name.to_string())
+                .or_default()
+                .clone(),
         };
         cell.get_or_try_init(|| async {
             self.cache
                 .pull(&self.client, name, &self.platform)
                 .await
-                .map_err(|e| format!("cannot run in image {name}: {e}"))
+                .map_err(|source| InImageError::Image {
+                    image: name.to_string(),
+                    source,
+                })
         })
         .await
         .cloned()
@@ -129,17 +187,14 @@ impl InImage {
         args: &[String],
         env: &[(String, String)],
         store: &str,
-    ) -> Result<(tokio::process::Command, Guard), String> {
-        let image_name = image_of(template).ok_or_else(|| {
-            "the task template has no container image; --in-image needs one (pass --image)"
-                .to_string()
-        })?;
+    ) -> Result<(tokio::process::Command, Guard), InImageError> {
+        let image_name = image_of(template).ok_or(InImageError::NoImage)?;
         let image = self.image(&image_name).await?;
         let guard = Guard(
             tempfile::Builder::new()
                 .prefix("flytekit-in-image-")
                 .tempdir()
-                .map_err(|e| format!("cannot create a temporary directory: {e}"))?,
+                .map_err(io("cannot create a temporary directory"))?,
         );
 
         // The environment: image, pod, secrets, (remote store) storage configuration.
@@ -184,8 +239,10 @@ impl InImage {
         let workdir = image.working_dir();
         let mut extra: Vec<Mount> = Vec::new();
         if let Some(dir) = &local_store {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create the sandbox store {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(io(format!(
+                "cannot create the sandbox store {}",
+                dir.display()
+            )))?;
             extra.push(Mount::Bind(dir.clone(), dir.clone()));
         }
         if let Some(dir) = secrets_dir {
@@ -211,8 +268,10 @@ impl InImage {
         }
         push(&["--uid", &uid.to_string(), "--gid", &gid.to_string()]);
         push(&["--hostname", &hostname]);
-        root_mounts(&image.rootfs, Path::new("/"), &extra, &mut a)
-            .map_err(|e| format!("cannot read the image {image_name}: {e}"))?;
+        root_mounts(&image.rootfs, Path::new("/"), &extra, &mut a).map_err(io(format!(
+            "cannot read the unpacked image {image_name} ({})",
+            image.rootfs.display()
+        )))?;
         a.extend(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"].map(OsString::from));
         for m in &extra {
             match m {
@@ -245,7 +304,7 @@ impl InImage {
         template: &TaskTemplate,
         scratch: &Path,
         set: &mut impl FnMut(&str, &str),
-    ) -> Result<Option<PathBuf>, String> {
+    ) -> Result<Option<PathBuf>, InImageError> {
         let requested = template
             .security_context
             .as_ref()
@@ -259,13 +318,9 @@ impl InImage {
         let mut files = false;
         for s in &requested {
             let version = Some(s.group_version.as_str()).filter(|v| !v.is_empty());
-            let value = manager.get(&s.group, &s.key, version).map_err(|e| {
-                format!(
-                    "the task requests secret {}/{}, which this machine does not have ({e}); on a \
-                     cluster the pod would not start",
-                    s.group, s.key
-                )
-            })?;
+            let value = manager
+                .get(&s.group, &s.key, version)
+                .map_err(|e| InImageError::Secret(Box::new(e)))?;
             match secret::MountType::try_from(s.mount_requirement).unwrap_or(secret::MountType::Any)
             {
                 secret::MountType::EnvVar => {
@@ -278,10 +333,9 @@ impl InImage {
                 }
                 secret::MountType::Any | secret::MountType::File => {
                     let group = dir.join(s.group.to_lowercase());
-                    std::fs::create_dir_all(&group)
-                        .map_err(|e| format!("cannot write secret files: {e}"))?;
+                    std::fs::create_dir_all(&group).map_err(io("cannot write secret files"))?;
                     std::fs::write(group.join(s.key.to_lowercase()), value.expose())
-                        .map_err(|e| format!("cannot write secret files: {e}"))?;
+                        .map_err(io("cannot write secret files"))?;
                     files = true;
                     set("FLYTE_SECRETS_DEFAULT_DIR", SECRETS_DIR);
                     set("FLYTE_SECRETS_FILE_PREFIX", "");
@@ -411,7 +465,7 @@ pub(crate) fn image_of(t: &TaskTemplate) -> Option<String> {
 
 /// The uid, gid and home directory of an image's `User` (`uid[:gid]` or `name[:group]`,
 /// names looked up in the image's `/etc/passwd` and `/etc/group`; empty means root).
-fn user_ids(rootfs: &Path, user: &str) -> Result<(u32, u32, String), String> {
+fn user_ids(rootfs: &Path, user: &str) -> Result<(u32, u32, String), InImageError> {
     if user.is_empty() {
         return Ok((0, 0, "/root".into()));
     }
@@ -430,8 +484,9 @@ fn user_ids(rootfs: &Path, user: &str) -> Result<(u32, u32, String), String> {
         Err(_) => entry
             .as_ref()
             .and_then(|f| f[2].parse().ok())
-            .ok_or_else(|| {
-                format!("the image's User {user:?} is not in its /etc/passwd; the container cannot start")
+            .ok_or_else(|| InImageError::User {
+                user: user.to_string(),
+                file: "/etc/passwd",
             })?,
     };
     let home = entry
@@ -446,8 +501,9 @@ fn user_ids(rootfs: &Path, user: &str) -> Result<(u32, u32, String), String> {
                 .map(|l| l.split(':').collect::<Vec<_>>())
                 .find(|f| f.len() >= 3 && f[0] == g)
                 .and_then(|f| f[2].parse().ok())
-                .ok_or_else(|| {
-                    format!("the image's User group {g:?} is not in its /etc/group; the container cannot start")
+                .ok_or_else(|| InImageError::User {
+                    user: user.to_string(),
+                    file: "/etc/group",
                 })?,
         },
         None => entry
@@ -496,6 +552,7 @@ mod tests {
         assert!(
             user_ids(root.path(), "ghost")
                 .unwrap_err()
+                .to_string()
                 .contains("/etc/passwd")
         );
     }

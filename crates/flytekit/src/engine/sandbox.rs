@@ -382,7 +382,7 @@ pub(crate) async fn run_container(
             let (cmd, guard) = in_image
                 .command(template, &argv, &pod_env, &opts.store)
                 .await
-                .map_err(AttemptError::Setup)?;
+                .map_err(|e| AttemptError::Setup(e.to_string()))?;
             (cmd, Some(guard))
         }
         None => {

@@ -28,9 +28,25 @@ pub struct ElfInfo {
     pub version_defs: Vec<String>,
 }
 
-/// Reads the dynamic-linking facts of the 64-bit ELF file at `path`. `Err` says why the file is
-/// not one (not ELF, 32-bit, truncated, ...).
-pub fn read(path: &Path) -> Result<ElfInfo, String> {
+/// A file that is not a readable 64-bit ELF file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct ElfError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Why it cannot be read as one (not ELF, 32-bit, truncated, ...).
+    pub message: String,
+}
+
+/// Reads the dynamic-linking facts of the 64-bit ELF file at `path`.
+pub fn read(path: &Path) -> Result<ElfInfo, ElfError> {
+    read_facts(path).map_err(|message| ElfError {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+fn read_facts(path: &Path) -> Result<ElfInfo, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let cache = ReadCache::new(file);
     let elf = ElfFile64::<Endianness, _>::parse(&cache)

@@ -204,7 +204,7 @@ impl ImageView {
 
     /// Where a program name is found, as the runtime looks it up: a path as it is (relative to
     /// the working directory), a bare name on the image's `PATH`. `Err` lists where it looked.
-    pub fn find_program(&self, program: &str) -> Result<Found, String> {
+    pub(crate) fn find_program(&self, program: &str) -> Result<Found, String> {
         if program.contains('/') {
             return self
                 .lookup(program)
@@ -290,9 +290,9 @@ impl ImageView {
             Err(why) => problems.push(Problem {
                 check: "binary",
                 message: format!(
-                    "the task binary {} cannot run on linux/amd64: {why}; build it for \
+                    "the task binary {} cannot run on linux/amd64: {}; build it for \
                      x86_64-unknown-linux-gnu",
-                    found.path
+                    found.path, why.message
                 ),
             }),
         }
@@ -332,8 +332,10 @@ impl ImageView {
                             found.insert(lib.clone(), (f, lib_info));
                         }
                         Err(why) => {
-                            missing
-                                .insert(lib.clone(), format!("{who} (found {} but {why})", f.path));
+                            missing.insert(
+                                lib.clone(),
+                                format!("{who} (found {} but {})", f.path, why.message),
+                            );
                         }
                     },
                     None => {

@@ -526,7 +526,7 @@ impl RegistryClient {
     /// bytes and checked against a digest reference.
     pub async fn get_manifest(&self, r: &Reference) -> Result<(Bytes, String, String), ImageError> {
         let (host, oref) = self.connect(r, oci_client::RegistryOperation::Pull).await?;
-        let (body, digest) = host
+        let (body, _) = host
             .client
             .pull_manifest_raw(&oref, &host.auth, MANIFEST_MEDIA_TYPES)
             .await
@@ -541,7 +541,6 @@ impl RegistryClient {
                 });
             }
         }
-        let _ = digest;
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Typed {
