@@ -1,6 +1,7 @@
 //! The command line every user binary gets from [`main`](crate::main): `list`, `run`,
 //! `serialize`, `package` for people, `execute` and `fast-execute` for Flyte's containers.
 
+pub(crate) mod build;
 pub(crate) mod package;
 pub(crate) mod run;
 pub(crate) mod serialize;
@@ -37,6 +38,8 @@ pub enum Command {
     Serialize(serialize::SerializeArgs),
     /// Write a `flyte-package.tgz` for `flytectl register files`.
     Package(package::PackageArgs),
+    /// Build and push the images the tasks name; check that the others exist.
+    Build(build::BuildArgs),
     /// Run one task inside its container (the `pyflyte-execute` contract).
     Execute(ExecuteArgs),
     /// Run one element of a map task inside its container (the `pyflyte-map-execute` contract).
@@ -78,6 +81,7 @@ pub fn run_cli(cli: Cli) -> ExitCode {
             Command::Run(a) => run::run(a).await,
             Command::Serialize(a) => serialize::serialize(a),
             Command::Package(a) => package::package(a).await,
+            Command::Build(a) => build::build(a).await,
             Command::Execute(a) => crate::entrypoint::execute(a).await,
             Command::MapExecute(a) => crate::entrypoint::map_execute(a).await,
             Command::FastExecute(a) => crate::entrypoint::fast_execute(a).await,

@@ -57,6 +57,18 @@ pub struct RunArgs {
     /// usual storage configuration); default a temporary directory.
     #[arg(long, value_name = "URI")]
     pub sandbox_store: Option<String>,
+    /// Run every task container of the sandbox inside its image (pulled from its registry,
+    /// isolated with bubblewrap), as a cluster runs it; images an ImageSpec makes are built and
+    /// pushed first when missing. Implies `--sandbox`.
+    #[arg(long)]
+    pub in_image: bool,
+    /// With `--in-image`: the images, as for `package` (`[NAME=]URI`, or an ImageSpec YAML
+    /// file), repeatable.
+    #[arg(long, short = 'i', value_name = "[NAME=]URI|SPEC.yaml")]
+    pub image: Vec<String>,
+    /// With `--in-image`: the binary's name or path in the image (default: this binary's name).
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<String>,
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
@@ -207,7 +219,7 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }
         Parsed::Inputs(m) => m,
     };
-    let options = EngineOptions {
+    let mut options = EngineOptions {
         concurrency: args
             .concurrency
             .unwrap_or(EngineOptions::default().concurrency)
@@ -224,7 +236,7 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         } else {
             ProgressMode::Auto
         },
-        sandbox: (args.sandbox || args.sandbox_store.is_some()).then(|| {
+        sandbox: (args.sandbox || args.in_image || args.sandbox_store.is_some()).then(|| {
             crate::engine::SandboxOptions::new(args.sandbox_store.clone().unwrap_or_else(|| {
                 std::env::temp_dir()
                     .join("flytekit-rs")
@@ -235,6 +247,22 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }),
         ..EngineOptions::default()
     };
+    if args.in_image {
+        // `--in-image` (cli/build.rs, engine/isolate.rs): containers run inside their images.
+        match super::build::in_image_runs(&entity, &args.image, args.binary.as_deref(), args.quiet)
+            .await
+        {
+            Ok(runs) => {
+                if let Some(sandbox) = options.sandbox.as_mut() {
+                    sandbox.in_image = Some(runs);
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
     let engine = Engine::new(options);
     // Ctrl-C drops the run: in-process tasks stop at their next await, sandbox containers are
     // killed (their processes are tied to the run), and the exit status is 130.
@@ -452,6 +480,18 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                 "no-cache" => opts.no_cache = true,
                 "overwrite-cache" => opts.overwrite_cache = true,
                 "sandbox" => opts.sandbox = true,
+                "in-image" => {
+                    opts.sandbox = true;
+                    opts.in_image = true;
+                }
+                "image" => opts.image.push(next_value(&mut i).ok_or_else(|| {
+                    RunError::Option("--image needs [NAME=]URI or an ImageSpec YAML file".into())
+                })?),
+                "binary" => {
+                    opts.binary = Some(next_value(&mut i).ok_or_else(|| {
+                        RunError::Option("--binary needs the binary's path in the image".into())
+                    })?);
+                }
                 "sandbox-store" => {
                     opts.sandbox = true;
                     opts.sandbox_store = Some(next_value(&mut i).ok_or_else(|| {

@@ -298,8 +298,9 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
         }
         v
     };
-    let mut settings = match args.registration.settings() {
-        Ok(s) => s,
+    // `--image spec.yaml` names the spec's image (cli/build.rs).
+    let mut settings = match super::build::registration_settings(&args.registration, None) {
+        Ok((s, _)) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
