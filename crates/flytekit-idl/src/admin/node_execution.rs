@@ -154,6 +154,7 @@ pub mod node_execution_closure {
     }
 
     /// What the node launched.
+    #[allow(clippy::large_enum_variant)]
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum TargetMetadata {
         /// A workflow execution (a launch plan node).

@@ -60,6 +60,9 @@ pub struct RunArgs {
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
+    /// Running on a Flyte cluster instead (`--remote`).
+    #[command(flatten)]
+    pub remote: super::remote::RemoteRunArgs,
     /// The inputs: `--<input> <value>` pairs.
     #[arg(
         trailing_var_arg = true,
@@ -207,6 +210,14 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }
         Parsed::Inputs(m) => m,
     };
+    if let Some(flag) = args.remote.misplaced() {
+        return Err(RunError::Option(format!(
+            "{flag} applies only with --remote"
+        )));
+    }
+    if args.remote.remote {
+        return Ok(super::remote::run_remote(&entity, inputs, &args.remote).await);
+    }
     let options = EngineOptions {
         concurrency: args
             .concurrency
@@ -386,7 +397,7 @@ fn is_textual(ty: &LiteralType) -> bool {
 }
 
 /// Converts a command-line value to a literal of type `ty`.
-fn value_to_literal(ty: &LiteralType, raw: &str) -> Result<Literal, String> {
+pub(crate) fn value_to_literal(ty: &LiteralType, raw: &str) -> Result<Literal, String> {
     let json = if is_textual(ty) {
         serde_json::Value::String(raw.to_string())
     } else {
@@ -452,6 +463,8 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                 "no-cache" => opts.no_cache = true,
                 "overwrite-cache" => opts.overwrite_cache = true,
                 "sandbox" => opts.sandbox = true,
+                "remote" => opts.remote.remote = true,
+                "wait" => opts.remote.wait = true,
                 "sandbox-store" => {
                     opts.sandbox = true;
                     opts.sandbox_store = Some(next_value(&mut i).ok_or_else(|| {
