@@ -154,6 +154,10 @@ impl Remote {
         loop {
             let exec = self.execution(id).await?;
             let phase = phase_of(&exec);
+            if last_phase != Some(phase) && !is_terminal(phase) {
+                last_phase = Some(phase);
+                on_event(WatchEvent::Execution(phase));
+            }
             for node in self.node_executions(id).await? {
                 let Some(closure) = &node.closure else {
                     continue;
@@ -181,11 +185,8 @@ impl Remote {
                     });
                 }
             }
-            if last_phase != Some(phase) {
-                last_phase = Some(phase);
-                on_event(WatchEvent::Execution(phase));
-            }
             if is_terminal(phase) {
+                on_event(WatchEvent::Execution(phase));
                 return Ok(exec);
             }
             tokio::time::sleep(poll).await;

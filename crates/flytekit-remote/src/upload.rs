@@ -61,22 +61,30 @@ impl Remote {
             detail,
         };
         let file = tokio::fs::File::open(path).await.map_err(io)?;
-        let mut req = self
-            .http
-            .put(&location.signed_url)
-            .header(reqwest::header::CONTENT_LENGTH, size)
-            .header(
-                "Content-MD5",
-                base64::engine::general_purpose::STANDARD.encode(md5),
-            );
-        for (k, v) in &location.headers {
-            req = req.header(k.as_str(), v.as_str());
+        // The MD5 the URL was signed for, then the headers FlyteAdmin requires (which may
+        // repeat it): each header once.
+        let mut headers = reqwest::header::HeaderMap::new();
+        let md5_b64 = base64::engine::general_purpose::STANDARD.encode(md5);
+        headers.insert(
+            reqwest::header::CONTENT_LENGTH,
+            reqwest::header::HeaderValue::from(size),
+        );
+        if let Ok(v) = reqwest::header::HeaderValue::from_str(&md5_b64) {
+            headers.insert("content-md5", v);
         }
+        for (k, v) in &location.headers {
+            let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| http_err(format!("FlyteAdmin requires a bad header name {k:?}")))?;
+            let value = reqwest::header::HeaderValue::from_str(v)
+                .map_err(|_| http_err(format!("FlyteAdmin requires a bad value for {k}")))?;
+            headers.insert(name, value);
+        }
+        let req = self.http.put(&location.signed_url).headers(headers);
         let resp = req
             .body(reqwest::Body::from(file))
             .send()
             .await
-            .map_err(|e| http_err(e.to_string()))?;
+            .map_err(|e| http_err(reqwest_error(e)))?;
         let status = resp.status();
         if status != reqwest::StatusCode::OK && status != reqwest::StatusCode::CREATED {
             let body = resp.text().await.unwrap_or_default();
@@ -103,15 +111,28 @@ impl Remote {
             .get(url)
             .send()
             .await
-            .map_err(|e| http_err(e.to_string()))?;
+            .map_err(|e| http_err(reqwest_error(e)))?;
         if !resp.status().is_success() {
             return Err(http_err(format!("HTTP {}", resp.status())));
         }
         resp.bytes()
             .await
             .map(|b| b.to_vec())
-            .map_err(|e| http_err(e.to_string()))
+            .map_err(|e| http_err(reqwest_error(e)))
     }
+}
+
+/// A reqwest error with its causes, without the URL (signed URLs carry credentials).
+fn reqwest_error(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.dedup();
+    parts.join(": ")
 }
 
 /// The MD5 of a file, read in chunks off the async threads.

@@ -18,6 +18,9 @@ struct Stored {
     refresh_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<u64>,
+    /// The metadata key FlyteAdmin wants the token in, so a cached token is sent right away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    header_key: Option<String>,
 }
 
 /// The cache file of `endpoint`, when a cache directory can be found.
@@ -43,8 +46,8 @@ pub fn path(endpoint: &str) -> Option<PathBuf> {
     )
 }
 
-/// The cached credentials of `endpoint`, if any.
-pub(crate) fn load(endpoint: &str) -> Option<Credentials> {
+/// The cached credentials of `endpoint` and the header they go in, if any.
+pub(crate) fn load(endpoint: &str) -> Option<(Credentials, Option<String>)> {
     let text = std::fs::read_to_string(path(endpoint)?).ok()?;
     let s: Stored = match serde_json::from_str(&text) {
         Ok(s) => s,
@@ -53,15 +56,17 @@ pub(crate) fn load(endpoint: &str) -> Option<Credentials> {
             return None;
         }
     };
-    Some(Credentials {
+    let creds = Credentials {
         access_token: Secret::new(s.access_token),
         refresh_token: s.refresh_token.map(Secret::new),
         expires_at: s.expires_at,
-    })
+    };
+    Some((creds, s.header_key))
 }
 
-/// Stores `creds` for `endpoint` (atomically, mode 0600); failures are warnings.
-pub(crate) fn store(endpoint: &str, creds: &Credentials) {
+/// Stores `creds` (sent in `header_key`) for `endpoint` (atomically, mode 0600); failures are
+/// warnings.
+pub(crate) fn store(endpoint: &str, creds: &Credentials, header_key: &str) {
     let Some(path) = path(endpoint) else {
         return;
     };
@@ -69,6 +74,7 @@ pub(crate) fn store(endpoint: &str, creds: &Credentials) {
         access_token: creds.access_token.expose().to_string(),
         refresh_token: creds.refresh_token.as_ref().map(|s| s.expose().to_string()),
         expires_at: creds.expires_at,
+        header_key: Some(header_key.to_string()),
     };
     let write = || -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(std::path::Path::new("."));

@@ -40,12 +40,15 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http {
                 .body(body)
                 .send()
                 .await
-                .map_err(|e| HttpError(error_chain(&e)))?;
+                .map_err(|e| HttpError(error_chain(&e.without_url())))?;
             let mut out = http::Response::builder().status(resp.status());
             if let Some(h) = out.headers_mut() {
                 *h = resp.headers().clone();
             }
-            let bytes = resp.bytes().await.map_err(|e| HttpError(error_chain(&e)))?;
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| HttpError(error_chain(&e.without_url())))?;
             out.body(bytes.to_vec())
                 .map_err(|e| HttpError(e.to_string()))
         })

@@ -136,6 +136,8 @@ pub(crate) struct Authenticator {
 struct State {
     creds: Option<Credentials>,
     client_config: Option<ClientConfig>,
+    /// The header key cached with an interactive token (until the client config is known).
+    cached_header_key: Option<String>,
     /// Increases with every new token, so concurrent callers refresh once.
     generation: u64,
 }
@@ -155,7 +157,10 @@ impl Authenticator {
             config.auth_mode.value,
             AuthMode::Pkce | AuthMode::DeviceFlow
         ) {
-            state.creds = cache::load(&config.endpoint.value);
+            if let Some((creds, header_key)) = cache::load(&config.endpoint.value) {
+                state.creds = Some(creds);
+                state.cached_header_key = header_key;
+            }
         }
         Ok(Authenticator {
             config,
@@ -169,18 +174,27 @@ impl Authenticator {
         let state = self.state.lock().await;
         let creds = state.creds.as_ref()?;
         Some(AuthHeader {
-            key: self.header_key(state.client_config.as_ref()),
+            key: self.header_key(&state),
             value: format!("Bearer {}", creds.access_token.expose()),
             generation: state.generation,
         })
     }
 
-    fn header_key(&self, cc: Option<&ClientConfig>) -> String {
+    /// `admin.authorizationHeader`, else FlyteAdmin's `authorization_metadata_key` (or the one
+    /// cached with the token), else `authorization`.
+    fn header_key(&self, state: &State) -> String {
         self.config
             .authorization_header
             .clone()
             .filter(|h| !h.is_empty())
-            .or_else(|| cc.map(|c| c.header_key.clone()).filter(|h| !h.is_empty()))
+            .or_else(|| {
+                state
+                    .client_config
+                    .as_ref()
+                    .map(|c| c.header_key.clone())
+                    .filter(|h| !h.is_empty())
+            })
+            .or_else(|| state.cached_header_key.clone())
             .unwrap_or_else(|| "authorization".to_string())
             .to_ascii_lowercase()
     }
@@ -286,7 +300,7 @@ impl Authenticator {
                             .await?
                     }
                 };
-                cache::store(&endpoint, &creds);
+                cache::store(&endpoint, &creds, &self.header_key(&state));
                 creds
             }
         };
