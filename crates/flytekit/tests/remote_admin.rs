@@ -695,6 +695,24 @@ fn an_unreachable_endpoint_is_named_with_its_setting() {
         ],
     ));
     assert!(err.contains("(endpoint from $FLYTE_PLATFORM_URL)"), "{err}");
+    // Found as flytekit finds it: $FLYTECTL_CONFIG, else ~/.flyte/config.yaml.
+    let err = failed(&fanout(
+        h.path(),
+        &["execution", "status", "x"],
+        &[("FLYTECTL_CONFIG", cfg.to_str().unwrap())],
+    ));
+    assert!(
+        err.contains(&format!("admin.endpoint in {}", cfg.display())),
+        "{err}"
+    );
+    let user = h.path().join(".flyte/config.yaml");
+    std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+    std::fs::copy(&cfg, &user).unwrap();
+    let err = failed(&fanout(h.path(), &["execution", "status", "x"], &[]));
+    assert!(
+        err.contains(&format!("admin.endpoint in {}", user.display())),
+        "{err}"
+    );
 }
 
 /// Writes a CA and a certificate for 127.0.0.1/localhost signed by it; returns (ca, cert, key).
