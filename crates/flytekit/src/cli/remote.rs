@@ -461,6 +461,8 @@ async fn run_remote_inner(
         cluster.project,
         cluster.domain
     );
+    let mut inputs = inputs;
+    upload_local_files(&cluster, &mut inputs).await?;
     // The default launch plan is named after its workflow.
     let target = Identifier {
         resource_type: kind as i32,
@@ -483,6 +485,78 @@ async fn run_remote_inner(
     eprintln!("execution {} started: {url}", id.name);
     let nodes = node_names(entity);
     follow(&cluster.remote, &id, args.poll_interval, &nodes).await
+}
+
+/// Uploads the local files among the inputs through FlyteAdmin's data proxy and puts their
+/// blob store URIs in their place (as flytekit does for `run --remote`): a cluster cannot read
+/// this machine's files. Local directories are refused with what to do instead.
+async fn upload_local_files(
+    cluster: &Cluster,
+    inputs: &mut LiteralMap,
+) -> Result<(), RemoteCommandError> {
+    for (name, blob) in local_blobs(inputs) {
+        let path = PathBuf::from(blob.uri.strip_prefix("file://").unwrap_or(&blob.uri));
+        let multipart = blob
+            .metadata
+            .as_ref()
+            .and_then(|m| m.r#type.as_ref())
+            .is_some_and(|t| {
+                t.dimensionality
+                    == flytekit_idl::core::blob_type::BlobDimensionality::Multipart as i32
+            });
+        if multipart || path.is_dir() {
+            return Err(RemoteCommandError::Usage(format!(
+                "input --{name}: the local directory {} cannot be read on the cluster; upload it \
+                 to the blob store and pass its URI (s3://...)",
+                path.display()
+            )));
+        }
+        if !path.is_file() {
+            return Err(RemoteCommandError::Usage(format!(
+                "input --{name}: {} is not a file here, nor a URI the cluster can read \
+                 (s3://, gs://, abfs://, http(s)://)",
+                path.display()
+            )));
+        }
+        let uploaded = cluster
+            .remote
+            .upload_file(&cluster.project, &cluster.domain, &path)
+            .await?;
+        eprintln!(
+            "uploaded input --{name} {} to {}",
+            path.display(),
+            uploaded.native_url
+        );
+        blob.uri = uploaded.native_url;
+    }
+    Ok(())
+}
+
+/// The blobs among the inputs (in lists, maps and unions too) whose URI is a local path,
+/// with the name of the input they belong to.
+fn local_blobs(inputs: &mut LiteralMap) -> Vec<(String, &mut flytekit_idl::core::Blob)> {
+    use flytekit_idl::core::{literal, scalar};
+    let mut out = Vec::new();
+    for (name, lit) in inputs.literals.iter_mut() {
+        let mut stack = vec![lit];
+        while let Some(lit) = stack.pop() {
+            match &mut lit.value {
+                Some(literal::Value::Scalar(s)) => match &mut s.value {
+                    Some(scalar::Value::Blob(b)) => {
+                        if b.uri.starts_with("file://") || !b.uri.contains("://") {
+                            out.push((name.clone(), &mut **b));
+                        }
+                    }
+                    Some(scalar::Value::Union(u)) => stack.extend(u.value.as_deref_mut()),
+                    _ => {}
+                },
+                Some(literal::Value::Collection(c)) => stack.extend(c.literals.iter_mut()),
+                Some(literal::Value::Map(m)) => stack.extend(m.literals.values_mut()),
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// Node id → the name of what it runs, for progress lines.
@@ -722,5 +796,55 @@ async fn execution_inner(command: ExecutionCommand) -> Result<ExitCode, RemoteCo
             eprintln!("set signal {signal} of {}", id.name);
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::type_engine::literal_from_json;
+    use flytekit_idl::core::{BlobType, LiteralType, blob_type, literal_type};
+
+    #[test]
+    fn local_files_among_the_inputs_are_found_wherever_they_are() {
+        let file = LiteralType {
+            r#type: Some(literal_type::Type::Blob(BlobType {
+                format: String::new(),
+                dimensionality: blob_type::BlobDimensionality::Single as i32,
+            })),
+            ..Default::default()
+        };
+        let list = LiteralType {
+            r#type: Some(literal_type::Type::CollectionType(Box::new(file.clone()))),
+            ..Default::default()
+        };
+        let mut inputs = LiteralMap::default();
+        let lit = |t: &LiteralType, v: serde_json::Value| literal_from_json(t, &v).unwrap();
+        inputs
+            .literals
+            .insert("a".into(), lit(&file, "data.csv".into()));
+        inputs
+            .literals
+            .insert("b".into(), lit(&file, "s3://bucket/x.csv".into()));
+        inputs.literals.insert(
+            "c".into(),
+            lit(
+                &list,
+                serde_json::json!(["file:///tmp/y", "gs://b/z", "/abs/w"]),
+            ),
+        );
+        let mut found: Vec<(String, String)> = local_blobs(&mut inputs)
+            .into_iter()
+            .map(|(n, b)| (n, b.uri.clone()))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("a".to_string(), "data.csv".to_string()),
+                ("c".to_string(), "/abs/w".to_string()),
+                ("c".to_string(), "file:///tmp/y".to_string()),
+            ]
+        );
     }
 }
