@@ -542,10 +542,10 @@ fn local_blobs(inputs: &mut LiteralMap) -> Vec<(String, &mut flytekit_idl::core:
         while let Some(lit) = stack.pop() {
             match &mut lit.value {
                 Some(literal::Value::Scalar(s)) => match &mut s.value {
-                    Some(scalar::Value::Blob(b)) => {
-                        if b.uri.starts_with("file://") || !b.uri.contains("://") {
-                            out.push((name.clone(), &mut **b));
-                        }
+                    Some(scalar::Value::Blob(b))
+                        if b.uri.starts_with("file://") || !b.uri.contains("://") =>
+                    {
+                        out.push((name.clone(), &mut **b));
                     }
                     Some(scalar::Value::Union(u)) => stack.extend(u.value.as_deref_mut()),
                     _ => {}
