@@ -35,6 +35,8 @@ pub struct Remote {
     config: Arc<PlatformConfig>,
     channel: Channel,
     auth: Authenticator,
+    /// Held while the OAuth2 metadata is read, so concurrent calls read it once.
+    discovery: tokio::sync::Mutex<()>,
     pub(crate) http: reqwest::Client,
 }
 
@@ -60,6 +62,7 @@ impl Remote {
             config,
             channel,
             auth,
+            discovery: tokio::sync::Mutex::new(()),
             http,
         })
     }
@@ -148,6 +151,7 @@ impl Remote {
 
     /// Reads FlyteAdmin's OAuth2 metadata and public client config (anonymous calls), once.
     async fn discover_auth(&self) -> Result<(), RemoteError> {
+        let _once = self.discovery.lock().await;
         if !self.auth.needs_client_config().await {
             return Ok(());
         }

@@ -216,6 +216,11 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         )));
     }
     if args.remote.remote {
+        if args.sandbox || args.sandbox_store.is_some() {
+            return Err(RunError::Option(
+                "--sandbox runs locally; leave it out with --remote".into(),
+            ));
+        }
         return Ok(super::remote::run_remote(&entity, inputs, &args.remote).await);
     }
     let options = EngineOptions {
