@@ -22,13 +22,13 @@ use std::time::Duration;
 
 use flytekit_idl::core::{TaskTemplate, task_template};
 
-use super::serialize::RegistrationArgs;
+use super::registration::{RegistrationArgs, SpecImages, registration_settings};
 use crate::image::preflight;
 use crate::image::registry::{Platform, Reference, RegistryClient};
 use crate::image::rootfs::{RootfsCache, resolve_manifest};
 use crate::image::spec::{BaseImage, BuildSwitches};
-use crate::image::{ImageBuildEngine, ImageError, ImageSpec, spec_file};
-use crate::settings::{FastSerializationSettings, SerializationSettings};
+use crate::image::{ImageBuildEngine, ImageError, ImageSpec};
+use crate::settings::SerializationSettings;
 use crate::task::Task;
 use crate::workflow::Workflow;
 
@@ -57,7 +57,7 @@ pub async fn build(args: BuildArgs) -> ExitCode {
     let result = async {
         let fast = args.fast.then_some(args.dest_dir.as_str());
         let (settings, specs) = registration_settings(&args.registration, fast)?;
-        let (workflows, tasks) = super::package::select(&args.workflows)?;
+        let (workflows, tasks) = super::lookup::select(&args.workflows)?;
         ensure_images(&workflows, &tasks, &settings, &specs).await
     }
     .await;
@@ -103,61 +103,6 @@ pub(crate) async fn in_image_runs(
     let runs = crate::engine::isolate::InImage::new(settings, RootfsCache::default_location())
         .map_err(|e| e.to_string())?;
     Ok(std::sync::Arc::new(runs))
-}
-
-/// The images of `--image` values that are ImageSpec YAML files, by image name.
-#[derive(Debug, Clone, Default)]
-pub struct SpecImages {
-    specs: BTreeMap<String, ImageSpec>,
-}
-
-impl SpecImages {
-    /// The spec that makes the image `name`, if one does.
-    pub fn get(&self, name: &str) -> Option<&ImageSpec> {
-        self.specs.get(name)
-    }
-}
-
-/// The serialization settings of `package` for these arguments (with fast registration
-/// unpacking to `fast_dest` when given), `--image` spec files replaced by their image names.
-pub(crate) fn registration_settings(
-    reg: &RegistrationArgs,
-    fast_dest: Option<&str>,
-) -> Result<(SerializationSettings, SpecImages), String> {
-    let mut reg = reg.clone();
-    let binary = reg
-        .binary
-        .clone()
-        .unwrap_or_else(crate::settings::current_binary_name);
-    let mut specs = SpecImages::default();
-    for value in reg.image.iter_mut() {
-        let (name, file) = match value.split_once('=') {
-            Some((n, f)) if spec_file::is_spec_file(f) => (Some(n.to_string()), f.to_string()),
-            _ if spec_file::is_spec_file(value) => (None, value.clone()),
-            _ => continue,
-        };
-        let spec = spec_file::load(std::path::Path::new(&file))
-            .and_then(|s| spec_file::with_default_binary(s, &binary))
-            .map_err(|e| format!("--image {file}: {e}"))?;
-        let mode = spec.binary_copy_for(fast_dest.is_some());
-        let spec = spec.with_binary_copy(mode);
-        let image = ImageBuildEngine::global()
-            .image_name(&spec)
-            .map_err(|e| format!("--image {file}: {e}"))?;
-        *value = match name {
-            Some(n) => format!("{n}={image}"),
-            None => image.clone(),
-        };
-        specs.specs.insert(image, spec);
-    }
-    let mut settings = reg.settings()?;
-    if let Some(dest) = fast_dest {
-        settings.fast = Some(FastSerializationSettings {
-            destination_dir: Some(dest.to_string()),
-            distribution_location: None,
-        });
-    }
-    Ok((settings, specs))
 }
 
 /// An image the selected tasks name: the spec that makes it (if any), the container args

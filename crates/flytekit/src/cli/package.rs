@@ -11,10 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::serialize::{
-    RegistrationArgs, SerializedEntity, current_binary_digest, serialize_versioned,
-};
-use crate::workflow::Workflow;
+use super::registration::RegistrationArgs;
+use super::serialize::{SerializedEntity, current_binary_digest, serialize_versioned};
 
 /// Arguments of `package`.
 #[derive(Debug, Clone, clap::Args)]
@@ -57,8 +55,8 @@ pub async fn package(args: PackageArgs) -> ExitCode {
 async fn write_package(args: &PackageArgs) -> Result<usize, String> {
     let fast_dest = args.fast.then_some(args.dest_dir.as_str());
     let (mut settings, spec_images) =
-        super::build::registration_settings(&args.registration, fast_dest)?;
-    let (workflows, tasks) = select(&args.workflows)?;
+        super::registration::registration_settings(&args.registration, fast_dest)?;
+    let (workflows, tasks) = super::lookup::select(&args.workflows)?;
     if args.build_images {
         let rows = super::build::ensure_images(&workflows, &tasks, &settings, &spec_images).await?;
         eprint!("{}", super::build::table(&rows));
@@ -97,24 +95,6 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
     .await
     .map_err(|e| e.to_string())??;
     Ok(n)
-}
-
-/// The workflows named (full names or unique suffixes), or with none every registered workflow
-/// and task.
-pub(crate) fn select(names: &[String]) -> Result<(Vec<Workflow>, Vec<crate::task::Task>), String> {
-    if names.is_empty() {
-        return Ok((crate::workflow::registered(), crate::task::registered()));
-    }
-    let mut workflows = Vec::new();
-    for name in names {
-        match super::run::find_entity(name).map_err(|e| e.to_string())? {
-            crate::workflow::Entity::Workflow(w) => workflows.push(w),
-            crate::workflow::Entity::Task(t) => {
-                return Err(format!("'{}' is a task; package names workflows", t.name()));
-            }
-        }
-    }
-    Ok((workflows, Vec::new()))
 }
 
 /// Writes the archive atomically (temporary file, then rename); entries carry no timestamps so
