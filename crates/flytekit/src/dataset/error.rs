@@ -146,3 +146,9 @@ impl DatasetError {
         }
     }
 }
+
+impl From<DatasetError> for crate::type_engine::TypeError {
+    fn from(e: DatasetError) -> Self {
+        crate::type_engine::TypeError::Dataset(Box::new(e))
+    }
+}

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::DatasetError;
 use crate::storage::{self, Storage, StorageError};
+use crate::type_engine::ConversionContext;
 
 /// The name of the `i`-th part file: `00000`, `00001`, ... (flytekit's `f"{0:05}"`).
 pub fn part_name(i: usize) -> String {
@@ -127,6 +128,64 @@ fn resolve_local(path: &Path, uri: &str) -> Result<Vec<Part>, DatasetError> {
         });
     }
     Ok(files.into_iter().map(Part::Local).collect())
+}
+
+/// Where a new dataset goes: its URI, the local directory its part is written to, and whether that
+/// directory is uploaded to the URI afterwards.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    pub uri: String,
+    pub local_dir: PathBuf,
+    pub upload: bool,
+}
+
+impl Target {
+    /// A new dataset directory under `cx`'s raw output prefix.
+    pub(crate) fn new(cx: &ConversionContext) -> Result<Self, DatasetError> {
+        let name = uuid::Uuid::new_v4().simple().to_string();
+        let raw = cx.raw_output_prefix();
+        let uri = storage::join(raw, &name);
+        if storage::is_local(raw) {
+            let local_dir = storage::local_path(&uri).map_err(|source| {
+                DatasetError::Storage(StorageError::Io {
+                    op: "resolve",
+                    path: PathBuf::from(&uri),
+                    source,
+                })
+            })?;
+            Ok(Self {
+                uri,
+                local_dir,
+                upload: false,
+            })
+        } else {
+            Ok(Self {
+                uri,
+                local_dir: cx.local_dir().join("datasets").join(name),
+                upload: true,
+            })
+        }
+    }
+
+    /// The local path of the first part.
+    pub(crate) fn part_path(&self) -> PathBuf {
+        self.local_dir.join(part_name(0))
+    }
+
+    /// Uploads the written part when the dataset's URI is remote, then removes the local copy.
+    pub(crate) async fn publish(&self, storage: &Storage) -> Result<(), DatasetError> {
+        let part = self.part_path();
+        let object = storage::join(&self.uri, &part_name(0));
+        // Published already (a value returned twice): the local copy is gone, the object is there.
+        if self.upload && !part.exists() && storage.exists(&object).await? {
+            return Ok(());
+        }
+        if self.upload {
+            storage.upload_file(&part, &object).await?;
+            let _ = tokio::fs::remove_dir_all(&self.local_dir).await;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

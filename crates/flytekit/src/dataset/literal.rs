@@ -257,26 +257,3 @@ impl<'de, C: DatasetColumns> Deserialize<'de> for StructuredDataset<C> {
         }))
     }
 }
-
-/// The literal of type `t` (a structured dataset type) for a dataset at `uri`, as `run` makes it
-/// from a command-line value: a local path (made absolute; it must exist) or a remote URI, with
-/// the declared columns and format.
-pub(crate) fn literal_for_uri(t: &StructuredDatasetType, uri: &str) -> Result<Literal, String> {
-    let uri = uri.trim();
-    if uri.is_empty() {
-        return Err("give a Parquet file or a directory of Parquet files".into());
-    }
-    let uri = if storage::is_local(uri) {
-        let path = storage::local_path(uri).map_err(|e| e.to_string())?;
-        if !path.exists() {
-            return Err(format!(
-                "{} does not exist; give a Parquet file or a directory of Parquet files",
-                path.display()
-            ));
-        }
-        path.display().to_string()
-    } else {
-        uri.to_string()
-    };
-    Ok(stored_literal(uri, t.clone()))
-}

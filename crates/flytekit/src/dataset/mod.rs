@@ -66,7 +66,6 @@ mod error;
 pub mod layout;
 pub mod literal;
 mod object_reader;
-mod promise;
 mod read;
 pub mod render;
 mod value;
@@ -83,5 +82,4 @@ pub use flytekit_macros::DatasetColumns;
 pub use value::{DatasetReader, DatasetStream, PARQUET, StructuredDataset};
 pub use write::{DatasetWriter, WriteOptions};
 
-pub(crate) use literal::literal_for_uri;
 pub(crate) use render::{describe_outputs, literal_map_deck};

@@ -826,6 +826,18 @@ impl Iterator for ChannelCursor {
     }
 }
 
+/// Checks that `schema` holds the columns `C` declares, with matching types.
+pub(crate) fn check_declared<C: DatasetColumns>(
+    schema: &arrow::datatypes::Schema,
+    what: &str,
+) -> Result<(), DatasetError> {
+    let projection = Projection::of::<C>();
+    if projection.columns.is_empty() {
+        return Ok(());
+    }
+    select_columns(what, schema, &projection).map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,7 +141,11 @@ async fn open(
             StructuredDataset::from_literal(literal, cx)
                 .await
                 .map_err(|e| match e {
-                    crate::type_engine::TypeError::Dataset(d) => d,
+                    crate::type_engine::TypeError::Dataset(d) => match d.downcast::<DatasetError>()
+                    {
+                        Ok(d) => *d,
+                        Err(other) => DatasetError::Batches(other.to_string()),
+                    },
                     other => DatasetError::Batches(other.to_string()),
                 }),
         ),

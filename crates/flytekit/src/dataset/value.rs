@@ -12,13 +12,11 @@ use futures::{Stream, StreamExt};
 
 use super::columns::{AnyColumns, DatasetColumns};
 use super::error::DatasetError;
-use super::layout::{Part, resolve_parts};
+use super::layout::{Part, Target, resolve_parts};
 use super::read::{
-    AsyncCursor, ChannelCursor, ColumnMap, LocalCursor, Projection, ReadPlan, part_footer,
-    select_columns,
+    AsyncCursor, ChannelCursor, ColumnMap, LocalCursor, Projection, ReadPlan, check_declared,
+    part_footer, select_columns,
 };
-use super::write::{DatasetWriter, Target, check_declared};
-use crate::execution::ExecutionContext;
 use crate::storage::{self, Storage};
 
 /// The Parquet format name, flytekit's `PARQUET`.
@@ -37,7 +35,7 @@ pub(crate) enum State {
         schema: SchemaRef,
         batches: Arc<[RecordBatch]>,
     },
-    /// Written by a [`DatasetWriter`]; uploaded when the value becomes a literal if its URI is remote.
+    /// Written by a [`DatasetWriter`](super::DatasetWriter); uploaded when the value becomes a literal if its URI is remote.
     Written {
         target: Target,
         schema: SchemaRef,
@@ -67,7 +65,7 @@ pub(crate) struct Stored {
 ///
 /// Reading streams: [`reader`](Self::reader) (synchronous tasks) and [`stream`](Self::stream)
 /// (async tasks) yield record batches one row group at a time. Writing: return
-/// [`from_batches`](Self::from_batches), or stream through a [`DatasetWriter`]
+/// [`from_batches`](Self::from_batches), or stream through a [`DatasetWriter`](super::DatasetWriter)
 /// ([`writer`](Self::writer)). Returning an input unchanged passes its literal on, without copying.
 pub struct StructuredDataset<C: DatasetColumns = AnyColumns> {
     pub(crate) state: State,
@@ -163,19 +161,6 @@ impl<C: DatasetColumns> StructuredDataset<C> {
             schema,
             batches: batches.into(),
         }))
-    }
-
-    /// A streaming writer of a new dataset of type `C`, for batches of `C`'s Arrow schema
-    /// ([`DatasetColumns::arrow_schema`]); see [`DatasetWriter`]. For [`AnyColumns`] use
-    /// [`DatasetWriter::new`] with a schema.
-    pub fn writer(cx: &ExecutionContext) -> Result<DatasetWriter<C>, DatasetError> {
-        let schema = C::arrow_schema();
-        if schema.fields().is_empty() {
-            return Err(DatasetError::Batches(
-                "a dataset without declared columns has no schema to write; use DatasetWriter::new(cx, schema)".into(),
-            ));
-        }
-        DatasetWriter::new(cx, Arc::new(schema))
     }
 
     /// The same stored data seen through another declaration `D`: reading yields `D`'s columns

@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -20,11 +21,10 @@ use parquet::file::properties::WriterProperties;
 
 use super::columns::{AnyColumns, DatasetColumns};
 use super::error::DatasetError;
-use super::layout::part_name;
-use super::read::{Projection, column_names, select_columns};
+use super::layout::{Target, part_name};
+use super::read::{check_declared, column_names};
 use super::value::StructuredDataset;
 use crate::execution::ExecutionContext;
-use crate::storage::{self, Storage, StorageError};
 use crate::type_engine::ConversionContext;
 
 /// How Parquet is written: compression and row group size.
@@ -64,64 +64,6 @@ impl WriteOptions {
             .set_compression(self.compression)
             .set_max_row_group_row_count(Some(self.max_row_group_rows))
             .build()
-    }
-}
-
-/// Where a new dataset goes: its URI, the local directory its part is written to, and whether that
-/// directory is uploaded to the URI afterwards.
-#[derive(Clone, Debug)]
-pub(crate) struct Target {
-    pub uri: String,
-    pub local_dir: PathBuf,
-    pub upload: bool,
-}
-
-impl Target {
-    /// A new dataset directory under `cx`'s raw output prefix.
-    pub(crate) fn new(cx: &ConversionContext) -> Result<Self, DatasetError> {
-        let name = uuid::Uuid::new_v4().simple().to_string();
-        let raw = cx.raw_output_prefix();
-        let uri = storage::join(raw, &name);
-        if storage::is_local(raw) {
-            let local_dir = storage::local_path(&uri).map_err(|source| {
-                DatasetError::Storage(StorageError::Io {
-                    op: "resolve",
-                    path: PathBuf::from(&uri),
-                    source,
-                })
-            })?;
-            Ok(Self {
-                uri,
-                local_dir,
-                upload: false,
-            })
-        } else {
-            Ok(Self {
-                uri,
-                local_dir: cx.local_dir().join("datasets").join(name),
-                upload: true,
-            })
-        }
-    }
-
-    /// The local path of the first part.
-    pub(crate) fn part_path(&self) -> PathBuf {
-        self.local_dir.join(part_name(0))
-    }
-
-    /// Uploads the written part when the dataset's URI is remote, then removes the local copy.
-    pub(crate) async fn publish(&self, storage: &Storage) -> Result<(), DatasetError> {
-        let part = self.part_path();
-        let object = storage::join(&self.uri, &part_name(0));
-        // Published already (a value returned twice): the local copy is gone, the object is there.
-        if self.upload && !part.exists() && storage.exists(&object).await? {
-            return Ok(());
-        }
-        if self.upload {
-            storage.upload_file(&part, &object).await?;
-            let _ = tokio::fs::remove_dir_all(&self.local_dir).await;
-        }
-        Ok(())
     }
 }
 
@@ -223,16 +165,19 @@ impl Drop for PartWriter {
     }
 }
 
-/// Checks that `schema` holds the columns `C` declares, with matching types.
-pub(crate) fn check_declared<C: DatasetColumns>(
-    schema: &arrow::datatypes::Schema,
-    what: &str,
-) -> Result<(), DatasetError> {
-    let projection = Projection::of::<C>();
-    if projection.columns.is_empty() {
-        return Ok(());
+impl<C: DatasetColumns> StructuredDataset<C> {
+    /// A streaming writer of a new dataset of type `C`, for batches of `C`'s Arrow schema
+    /// ([`DatasetColumns::arrow_schema`]); see [`DatasetWriter`]. For [`AnyColumns`] use
+    /// [`DatasetWriter::new`] with a schema.
+    pub fn writer(cx: &ExecutionContext) -> Result<DatasetWriter<C>, DatasetError> {
+        let schema = C::arrow_schema();
+        if schema.fields().is_empty() {
+            return Err(DatasetError::Batches(
+                "a dataset without declared columns has no schema to write; use DatasetWriter::new(cx, schema)".into(),
+            ));
+        }
+        DatasetWriter::new(cx, Arc::new(schema))
     }
-    select_columns(what, schema, &projection).map(|_| ())
 }
 
 /// Streams record batches into a new dataset (one Parquet part), under the task's raw output

@@ -5,7 +5,8 @@ use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use flytekit_idl::core::{
     Binary, Blob, BlobMetadata, Literal, LiteralCollection, LiteralMap, LiteralType, SimpleType,
-    Union, literal, literal_type, primitive, scalar,
+    StructuredDataset, StructuredDatasetMetadata, StructuredDatasetType, Union, literal,
+    literal_type, primitive, scalar,
 };
 use serde_json::{Map, Value, json};
 
@@ -192,13 +193,43 @@ fn from_json(t: &LiteralType, value: &Value, depth: usize) -> Result<Literal, Ty
         }
         Some(literal_type::Type::StructuredDatasetType(sd)) => match value {
             // A Parquet file or directory of parts (a local path or a URI).
-            Value::String(uri) => crate::dataset::literal_for_uri(sd, uri).map_err(invalid),
+            Value::String(uri) => dataset_literal(sd, uri).map_err(invalid),
             _ => Err(wrong()),
         },
         Some(literal_type::Type::Schema(_)) => Err(invalid(
             "schemas cannot be given as JSON yet; pass them from a task".to_string(),
         )),
     }
+}
+
+/// The literal of type `t` (a structured dataset type) for a dataset at `uri`, as `run` makes it
+/// from a command-line value: a local path (made absolute; it must exist) or a remote URI, with
+/// the declared columns and format.
+fn dataset_literal(t: &StructuredDatasetType, uri: &str) -> Result<Literal, String> {
+    let uri = uri.trim();
+    if uri.is_empty() {
+        return Err("give a Parquet file or a directory of Parquet files".into());
+    }
+    let uri = if crate::storage::is_local(uri) {
+        let path = crate::storage::local_path(uri).map_err(|e| e.to_string())?;
+        if !path.exists() {
+            return Err(format!(
+                "{} does not exist; give a Parquet file or a directory of Parquet files",
+                path.display()
+            ));
+        }
+        path.display().to_string()
+    } else {
+        uri.to_string()
+    };
+    Ok(scalar_literal(scalar::Value::StructuredDataset(Box::new(
+        StructuredDataset {
+            uri,
+            metadata: Some(StructuredDatasetMetadata {
+                structured_dataset_type: Some(t.clone()),
+            }),
+        },
+    ))))
 }
 
 /// Adjusts the JSON of a struct value to what mashumaro reads for the field types recorded in the

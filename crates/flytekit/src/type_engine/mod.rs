@@ -33,13 +33,16 @@ use flytekit_idl::core::{Literal, LiteralMap, LiteralType};
 use crate::storage::Storage;
 
 mod containers;
+#[doc(hidden)]
 pub mod dataclass;
+#[doc(hidden)]
 pub mod enums;
 mod json;
 pub mod literals;
 mod render;
 mod scalars;
 pub mod serde_duration;
+mod structured;
 
 pub use json::{literal_from_json, literal_to_json};
 pub use render::{describe_literal, describe_type, type_tag_of};
@@ -50,6 +53,7 @@ pub use scalars::{
 /// A JSON value, as used for JSON schemas and [`literal_to_json`]. Re-exported so generated code
 /// does not need its own `serde_json` dependency.
 pub use serde_json::Value as JsonValue;
+pub use structured::dataset_casts_from;
 
 /// A Rust type that maps to a Flyte type.
 ///
@@ -218,9 +222,10 @@ pub enum TypeError {
     /// Moving blob data failed.
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
-    /// A structured dataset could not be found, read or written.
+    /// A structured dataset could not be found, read or written: a
+    /// `flytekit::dataset::DatasetError` (downcast the source to inspect it).
     #[error(transparent)]
-    Dataset(#[from] crate::dataset::DatasetError),
+    Dataset(Box<dyn std::error::Error + Send + Sync>),
     /// Anything else, with a message that says what to do.
     #[error("{0}")]
     Other(String),
@@ -314,4 +319,30 @@ pub async fn to_literal_map<T: FlyteType>(
     let mut map = LiteralMap::default();
     write_output(&mut map, name, value, cx).await?;
     Ok(map)
+}
+
+/// Whether a value of type `got` can be bound to a variable of type `expected`: the same kind of
+/// type (metadata such as JSON schemas is not compared), one of the variants of a union, or a
+/// structured dataset that has the expected columns (Propeller's rule).
+pub(crate) fn compatible(expected: &LiteralType, got: &LiteralType) -> bool {
+    use flytekit_idl::core::literal_type::Type;
+    match (&expected.r#type, &got.r#type) {
+        (Some(Type::CollectionType(a)), Some(Type::CollectionType(b))) => compatible(a, b),
+        (Some(Type::MapValueType(a)), Some(Type::MapValueType(b))) => compatible(a, b),
+        (Some(Type::UnionType(a)), Some(Type::UnionType(b))) => {
+            a.variants.len() == b.variants.len()
+                && a.variants
+                    .iter()
+                    .zip(&b.variants)
+                    .all(|(x, y)| compatible(x, y))
+        }
+        (Some(Type::UnionType(a)), _) => a.variants.iter().any(|v| compatible(v, got)),
+        (Some(Type::Simple(a)), Some(Type::Simple(b))) => a == b,
+        (Some(Type::Blob(a)), Some(Type::Blob(b))) => a.dimensionality == b.dimensionality,
+        (Some(Type::EnumType(a)), Some(Type::EnumType(b))) => a.values == b.values,
+        (Some(Type::StructuredDatasetType(a)), Some(Type::StructuredDatasetType(b))) => {
+            dataset_casts_from(b, a).is_ok()
+        }
+        (a, b) => a == b,
+    }
 }
