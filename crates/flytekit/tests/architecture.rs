@@ -284,16 +284,15 @@ fn graph(root: &Path) -> Graph {
                 _ => f.module.clone(),
             };
             abs.extend(p[1..].iter().cloned());
-            if p[0] == "crate" {
-                if let Some(first) = p.get(1)
-                    && !by_module.contains_key(&vec![first.clone()])
-                    && first
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_uppercase() || first == "idl")
-                {
-                    root_uses.push((f.path.display().to_string(), p.join("::")));
-                }
+            if p[0] == "crate"
+                && let Some(first) = p.get(1)
+                && !by_module.contains_key(&vec![first.clone()])
+                && first
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase() || first == "idl")
+            {
+                root_uses.push((f.path.display().to_string(), p.join("::")));
             }
             edges_to(&by_module, &abs, i, &mut edges);
         }
