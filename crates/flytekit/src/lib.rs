@@ -7,8 +7,8 @@
 //! Start with [`prelude`]. `ARCHITECTURE.md` at the repository root maps the crates and modules;
 //! the modules form layers that only point down (a test keeps them so):
 //!
-//! 1. foundation — [`type_engine`], [`storage`], [`blob`], [`secrets`], [`deck`], [`execution`],
-//!    [`image`], [`fast`], the on-disk cache and the scheduler;
+//! 1. foundation — [`type_engine`], [`storage`], [`blob`], [`dataset`], [`secrets`], [`deck`],
+//!    [`execution`], [`image`], [`fast`], the on-disk cache and the scheduler;
 //! 2. definitions — [`task`], [`settings`], [`resolver`], [`workflow`], [`map`], [`dynamic`],
 //!    [`instance`], [`bundle`];
 //! 3. serialization — [`serialization`] (definitions to Flyte IDL);
