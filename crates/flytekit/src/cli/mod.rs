@@ -1,6 +1,7 @@
 //! The command line every user binary gets from [`main`](crate::main): `list`, `run`,
 //! `serialize`, `package` for people, `execute` and `fast-execute` for Flyte's containers.
 
+pub(crate) mod instances;
 pub(crate) mod package;
 pub(crate) mod run;
 pub(crate) mod serialize;
@@ -29,8 +30,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List the workflows and tasks in this binary.
-    List,
+    /// List the workflows and tasks in this binary (and the instances its providers declare).
+    List(instances::InstanceArgs),
     /// Run a workflow or task locally and print its outputs as JSON.
     Run(run::RunArgs),
     /// Write workflows, tasks and launch plans as Flyte protobuf files.
@@ -74,7 +75,7 @@ pub fn run_cli(cli: Cli) -> ExitCode {
     };
     runtime.block_on(async move {
         match cli.command {
-            Command::List => list(),
+            Command::List(a) => list(&a),
             Command::Run(a) => run::run(a).await,
             Command::Serialize(a) => serialize::serialize(a),
             Command::Package(a) => package::package(a).await,
@@ -94,7 +95,7 @@ fn init_tracing() {
         .try_init();
 }
 
-fn list() -> ExitCode {
+fn list(instance_args: &instances::InstanceArgs) -> ExitCode {
     let workflows = crate::workflow::registered();
     let tasks = crate::task::registered();
     println!("workflows:");
@@ -116,5 +117,5 @@ fn list() -> ExitCode {
     if tasks.is_empty() {
         println!("  (none)");
     }
-    ExitCode::SUCCESS
+    instances::list(instance_args)
 }

@@ -35,6 +35,9 @@ pub struct PackageArgs {
     /// Identifiers, images and environment.
     #[command(flatten)]
     pub registration: RegistrationArgs,
+    /// Instance payloads: the payload store, placement, provider arguments.
+    #[command(flatten)]
+    pub payloads: super::instances::PayloadArgs,
 }
 
 /// Entry point of `package`.
@@ -53,7 +56,7 @@ pub async fn package(args: PackageArgs) -> ExitCode {
 
 async fn write_package(args: &PackageArgs) -> Result<usize, String> {
     let mut settings = args.registration.settings()?;
-    let workflows: Vec<Workflow> = if args.workflows.is_empty() {
+    let mut workflows: Vec<Workflow> = if args.workflows.is_empty() {
         crate::workflow::registered()
     } else {
         let mut v = Vec::new();
@@ -67,11 +70,22 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
         }
         v
     };
-    let tasks = if args.workflows.is_empty() {
+    let mut tasks = if args.workflows.is_empty() {
         crate::task::registered()
     } else {
         Vec::new()
     };
+    // Instance payloads are in the payload store before the archive names them.
+    let plan = super::instances::plan_registration(
+        &args.payloads,
+        args.workflows.is_empty(),
+        &mut workflows,
+        &mut tasks,
+    )?;
+    if let Some(p) = &plan {
+        super::instances::upload(p).await?;
+    }
+    super::instances::apply(plan.as_ref(), &mut settings);
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let mut bundle = None;

@@ -57,6 +57,9 @@ pub struct RunArgs {
     /// usual storage configuration); default a temporary directory.
     #[arg(long, value_name = "URI")]
     pub sandbox_store: Option<String>,
+    /// Instance payloads (with `--sandbox`) and provider arguments.
+    #[command(flatten)]
+    pub payloads: super::instances::PayloadArgs,
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
@@ -194,7 +197,15 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
             list(task_names())
         )));
     };
-    let entity = find_entity(&name)?;
+    let entity = match find_entity(&name) {
+        // Then among the workflows and instance tasks that providers declare.
+        Err(e @ RunError::UnknownEntity { .. }) => {
+            let declared = super::instances::declared_entities(&args.payloads.instances)
+                .map_err(RunError::Option)?;
+            find_among(&name, &declared).unwrap_or(Err(e))?
+        }
+        other => other?,
+    };
     let raw_inputs = std::mem::take(&mut args.inputs);
     if args.help {
         print!("{}", entity_help(&entity));
@@ -207,7 +218,7 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }
         Parsed::Inputs(m) => m,
     };
-    let options = EngineOptions {
+    let mut options = EngineOptions {
         concurrency: args
             .concurrency
             .unwrap_or(EngineOptions::default().concurrency)
@@ -235,6 +246,14 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }),
         ..EngineOptions::default()
     };
+    if let Some(sandbox) = options.sandbox.as_mut() {
+        if let Err(e) =
+            super::instances::prepare_sandbox(&entity, &args.payloads, sandbox, args.quiet).await
+        {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     let engine = Engine::new(options);
     // Ctrl-C drops the run: in-process tasks stop at their next await, sandbox containers are
     // killed (their processes are tied to the run), and the exit status is 130.
@@ -292,14 +311,9 @@ pub fn find_entity(name: &str) -> Result<Entity, RunError> {
         .map(Entity::Workflow)
         .collect();
     all.extend(registered_tasks().into_iter().map(Entity::Task));
-    if let Some(e) = all.iter().find(|e| e.name() == name) {
-        return Ok(e.clone());
-    }
-    let suffix = format!(".{name}");
-    let matches: Vec<&Entity> = all.iter().filter(|e| e.name().ends_with(&suffix)).collect();
-    match matches.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
+    match find_among(name, &all) {
+        Some(found) => found,
+        None => {
             let best = all
                 .iter()
                 .flat_map(|e| [e.name(), e.short_name()])
@@ -315,14 +329,27 @@ pub fn find_entity(name: &str) -> Result<Entity, RunError> {
                 tasks: list(task_names()),
             })
         }
-        many => Err(RunError::Ambiguous {
+    }
+}
+
+/// The entity of `all` named `name` (or with the unique suffix `.name`); `None` when none is.
+fn find_among(name: &str, all: &[Entity]) -> Option<Result<Entity, RunError>> {
+    if let Some(e) = all.iter().find(|e| e.name() == name) {
+        return Some(Ok(e.clone()));
+    }
+    let suffix = format!(".{name}");
+    let matches: Vec<&Entity> = all.iter().filter(|e| e.name().ends_with(&suffix)).collect();
+    match matches.as_slice() {
+        [] => None,
+        [one] => Some(Ok((*one).clone())),
+        many => Some(Err(RunError::Ambiguous {
             name: name.to_string(),
             candidates: many
                 .iter()
                 .map(|e| format!("{} ({})", e.name(), e.kind()))
                 .collect::<Vec<_>>()
                 .join(", "),
-        }),
+        })),
     }
 }
 

@@ -72,33 +72,42 @@
 
 mod cache;
 mod codec;
+mod deferred;
 mod error;
 mod loader_args;
 mod payload;
+mod provider;
 mod registry;
 mod resolver;
+mod typed;
 
+pub use crate::settings::{DEFAULT_INLINE_THRESHOLD, PayloadMode, PayloadSettings};
 pub use cache::{CACHE_MAX_BYTES_ENV, DEFAULT_CACHE_MAX_BYTES, Fetched, PayloadCache};
 pub(crate) use codec::{compress, decompress, valid_sha256};
 pub use codec::{decode_value, encode_payload, encode_value, sha256_hex};
+pub use deferred::{
+    InstancePayload, instance_tasks_in, stage, stage_workflow, task_of, task_of_encoded,
+};
 pub use error::InstanceError;
 pub(crate) use loader_args::shorten;
 pub use loader_args::{LoaderArgs, inline_loader_args, offloaded_loader_args};
 pub(crate) use payload::put_if_absent;
+pub(crate) use payload::warn_naive;
 pub use payload::{
-    PayloadMode, PayloadSettings, Placement, PreparedTask, UploadOutcome, content_uri,
-    instance_task, instance_task_uploaded, upload_payloads,
+    Placement, PreparedTask, UploadOutcome, content_uri, instance_task, instance_task_uploaded,
+    upload_payloads,
+};
+pub use provider::{
+    InstanceProvider, Instances, ProviderArgs, ProviderError, declared, registered_providers,
 };
 pub(crate) use registry::check_registered;
 pub use registry::{InstanceTask, InstanceType, find_type, registered_types};
 pub use resolver::{INSTANCE_RESOLVER, InstanceResolver};
+#[doc(hidden)]
+pub use typed::{arc_value, failed_node_task};
 
 /// The `--resolver` location of the instance resolver.
 pub const INSTANCE_RESOLVER_LOCATION: &str = "flytekit.resolver.instance";
-
-/// The default inline threshold: encoded payloads (base64 characters) up to this size travel in
-/// the loader args; larger ones are offloaded in [`PayloadMode::Auto`].
-pub const DEFAULT_INLINE_THRESHOLD: usize = 4 * 1024;
 
 /// No payload is ever inlined above this many base64 characters, in any mode (naive included).
 /// Two limits set it: Linux refuses to start a process with a single argument of 128 KiB or more
