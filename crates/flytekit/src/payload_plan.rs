@@ -331,3 +331,134 @@ impl PayloadPlan {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::BUNDLE_RESOLVER;
+    use crate::instance::{
+        INSTANCE_RESOLVER, INSTANCE_RESOLVER_LOCATION, InstanceTask, MAX_OFFLOADED_LOADER_ARGS,
+        PayloadCache, stage, task_of,
+    };
+    use crate::task::TaskBuilder;
+    use flytekit_idl::core::LiteralMap;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Blob {
+        id: u32,
+        data: String,
+    }
+
+    impl InstanceTask for Blob {
+        const TYPE_TAG: &'static str = "flytekit.tests.Blob";
+        fn task(&self) -> TaskBuilder {
+            TaskBuilder::new(format!("tests.blob_{}", self.id))
+                .body(|_, _| async { Ok(LiteralMap::default()) })
+        }
+    }
+    crate::register_instance_type!(Blob);
+
+    fn blob(id: u32, len: usize) -> Task {
+        let mut s = u64::from(id).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let data = (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (b'a' + (s % 26) as u8) as char
+            })
+            .collect();
+        task_of(&Blob { id, data }).expect("task_of")
+    }
+
+    fn target(task: &Task, settings: &SerializationSettings) -> (String, Vec<String>) {
+        crate::resolver::target(task, settings).expect("target")
+    }
+
+    #[tokio::test]
+    async fn plans_place_inline_offloaded_and_bundled_payloads_and_upload_each_once() {
+        let tasks = [blob(1, 10), blob(2, 1 << 20), blob(3, 10), blob(4, 50_000)];
+        let store = "memory://plan-test/store";
+        let bundled = |t: &Task| t.name() == "tests.blob_3" || t.name() == "tests.blob_4";
+        let plan = PayloadPlan::new(&tasks, bundled, PayloadSettings::default().offload_to(store))
+            .expect("plan");
+        let places: Vec<&PlannedPlacement> = plan.entries().iter().map(|e| &e.placement).collect();
+        let bundle = plan.bundle().expect("a bundle").uri().to_string();
+        let big = format!("{store}/sha256-{}", tasks[1].instance_payload().unwrap().sha256());
+        assert_eq!(
+            places,
+            [
+                &PlannedPlacement::Inline,
+                &PlannedPlacement::Offloaded { uri: big.clone() },
+                &PlannedPlacement::Bundled { uri: bundle.clone() },
+                &PlannedPlacement::Bundled { uri: bundle.clone() },
+            ]
+        );
+        for e in &plan.entries()[1..] {
+            assert!(e.loader_args_len < MAX_OFFLOADED_LOADER_ARGS, "{e:?}");
+        }
+
+        let storage = Storage::new();
+        let first = plan.upload(&storage, 4).await.expect("upload");
+        assert_eq!((first.uploaded, first.present), (2, 0));
+        let again = plan.upload(&storage, 4).await.expect("upload again");
+        assert_eq!((again.uploaded, again.present), (0, 2));
+
+        let mut settings = SerializationSettings::new("p", "d", "v");
+        plan.apply(&mut settings);
+        let (resolver, args) = target(&tasks[0], &settings);
+        assert_eq!((resolver.as_str(), &args[2][..]), (INSTANCE_RESOLVER_LOCATION, "inline"));
+        let (resolver, args) = target(&tasks[1], &settings);
+        assert_eq!((resolver.as_str(), &args[3]), (INSTANCE_RESOLVER_LOCATION, &big));
+        assert!(matches!(
+            stage(&tasks[1], &settings, &storage).await,
+            Ok(UploadOutcome::AlreadyPresent { .. })
+        ));
+        let (resolver, args) = target(&tasks[3], &settings);
+        assert_eq!((resolver.as_str(), &args[1]), (BUNDLE_RESOLVER_LOCATION, &bundle));
+
+        // The containers' loaders find every task again.
+        let cache = PayloadCache::new(tempfile::tempdir().unwrap().keep());
+        let (_, args) = target(&tasks[1], &settings);
+        let t = INSTANCE_RESOLVER.load_with(&storage, &cache, &args).await;
+        assert_eq!(t.expect("offloaded loads").name(), "tests.blob_2");
+        for i in [2, 3] {
+            let (_, args) = target(&tasks[i], &settings);
+            let t = BUNDLE_RESOLVER.load_with(&storage, &cache, &args).await;
+            assert_eq!(t.expect("bundled loads").name(), tasks[i].name());
+        }
+    }
+
+    #[test]
+    fn offloaded_loader_args_stay_short_for_payloads_of_any_size() {
+        let settings = PayloadSettings::default()
+            .offload_to("s3://a-bucket-name/some/prefix/for/payloads")
+            .always_offload();
+        for len in [1, 5_000, 1 << 20, 8 << 20] {
+            let plan = PayloadPlan::new(&[blob(7, len)], |_| false, settings.clone()).unwrap();
+            let e = &plan.entries()[0];
+            assert!(matches!(e.placement, PlannedPlacement::Offloaded { .. }), "{e:?}");
+            assert!(e.loader_args_len < MAX_OFFLOADED_LOADER_ARGS, "{len}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn conflicting_names_and_missing_stores_are_errors() {
+        let e = PayloadPlan::new(&[blob(1, 10), blob(1, 11)], |_| false, PayloadSettings::new())
+            .unwrap_err();
+        assert!(matches!(e, PlanError::Conflict { .. }), "{e}");
+        assert!(e.to_string().contains("tests.blob_1"), "{e}");
+        let e = PayloadPlan::new(&[blob(1, 10)], |_| true, PayloadSettings::new()).unwrap_err();
+        assert!(e.to_string().contains("--payload-store"), "{e}");
+        let e = PayloadPlan::new(&[blob(1, 100_000)], |_| false, PayloadSettings::new())
+            .unwrap_err();
+        assert!(e.to_string().contains("no offload prefix"), "{e}");
+        // Only instance tasks are planned.
+        let plain = Task::builder("tests.plain")
+            .body(|_, _| async { Ok(LiteralMap::default()) })
+            .build()
+            .unwrap();
+        let plan = PayloadPlan::new(&[plain], |_| true, PayloadSettings::new()).unwrap();
+        assert!(plan.entries().is_empty() && plan.objects().is_empty());
+    }
+}

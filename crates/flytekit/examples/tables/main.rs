@@ -30,6 +30,9 @@ pub struct Table {
     /// The value of a key that is not in the table; without one, such a key is an error.
     #[serde(default)]
     pub default: Option<i64>,
+    /// Free text kept with the table (documentation, provenance); it travels in the payload.
+    #[serde(default)]
+    pub notes: String,
 }
 
 impl Table {
@@ -39,6 +42,7 @@ impl Table {
             name: "discounts".into(),
             rows: [("apple".to_string(), 1), ("pear".to_string(), 2)].into(),
             default: Some(0),
+            notes: String::new(),
         }
     }
 }

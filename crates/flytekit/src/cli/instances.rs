@@ -200,7 +200,7 @@ pub fn plan_registration(
         |t| args.bundle || bundled.contains(t.name()),
         args.settings(None),
     )
-    .map_err(|e| with_store_hint(e.to_string()))?;
+    .map_err(|e| e.to_string())?;
     report(&plan);
     Ok(Some(plan))
 }
@@ -267,16 +267,6 @@ pub async fn prepare_sandbox(
     opts.payloads = plan.settings().clone();
     opts.placements = plan.placements().clone();
     Ok(())
-}
-
-fn with_store_hint(message: String) -> String {
-    if message.contains("no offload prefix is set") {
-        format!(
-            "{message}\nhint: pass --payload-store s3://<bucket>/<prefix> (or set FLYTEKIT_PAYLOAD_STORE)"
-        )
-    } else {
-        message
-    }
 }
 
 /// Prints each planned payload: task, type, sizes and placement; and the bundle.
