@@ -21,6 +21,10 @@
 //!    `<module path>.lookup_<10 hex digits of the value's digest>`;
 //! 3. `node(wf, &Table, key)`: the node function a workflow body calls (`lookup(&table, key)`
 //!    there becomes `lookup::node(wf, &table, key)`).
+//!
+//! The method form, `#[instance_task] impl Table { fn lookup(&self, key: String) -> i64 }` (one
+//! `&self` method; a context parameter follows `self`), expands the same way, calling
+//! `Table::lookup(&value, key)`.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -108,8 +112,59 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         }
         Ok(false)
     })?;
-    let func: syn::ItemFn = syn::parse2(item)?;
-    let sig = &func.sig;
+    // The function form, or the method form: an `impl` block with one `&self` method.
+    let (kept, sig, vis, attrs, self_ty) = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(func) => (
+            quote! { #func },
+            func.sig.clone(),
+            func.vis.clone(),
+            func.attrs.clone(),
+            None,
+        ),
+        Err(_) => {
+            let block: syn::ItemImpl = syn::parse2(item).map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "#[instance_task] goes on a function whose first parameter is the instance \
+                     (`fn lookup(table: &Table, key: String)`), or on an `impl` block holding one \
+                     `&self` method",
+                )
+            })?;
+            if let Some((_, path, _)) = &block.trait_ {
+                return Err(syn::Error::new(
+                    path.span(),
+                    "#[instance_task] goes on an inherent `impl` block, not a trait impl",
+                ));
+            }
+            if !block.generics.params.is_empty() {
+                return Err(syn::Error::new(
+                    block.generics.span(),
+                    "an instance type cannot be generic",
+                ));
+            }
+            let methods: Vec<&syn::ImplItemFn> = block
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    syn::ImplItem::Fn(f) => Some(f),
+                    _ => None,
+                })
+                .collect();
+            let [method] = methods.as_slice() else {
+                return Err(syn::Error::new(
+                    block.self_ty.span(),
+                    "the `impl` block of an #[instance_task] holds exactly one method, the task",
+                ));
+            };
+            (
+                quote! { #block },
+                method.sig.clone(),
+                method.vis.clone(),
+                method.attrs.clone(),
+                Some((*block.self_ty).clone()),
+            )
+        }
+    };
     if !sig.generics.params.is_empty() {
         return Err(syn::Error::new(
             sig.generics.span(),
@@ -118,32 +173,50 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     }
     let fn_name = &sig.ident;
     let fn_str = ident_str(fn_name);
-    let vis = &func.vis;
+    let vis = &vis;
     let is_async = sig.asyncness.is_some();
-    let lines = doc_lines(&func.attrs);
+    let lines = doc_lines(&attrs);
 
     let mut takes_cx = false;
     let mut instance_ty: Option<syn::Type> = None;
     let mut inputs: Vec<(syn::Ident, syn::Type)> = Vec::new();
+    // The position a context parameter may take: first, or right after `&self`.
+    let cx_at = usize::from(self_ty.is_some());
     for (i, arg) in sig.inputs.iter().enumerate() {
-        let pt = match arg {
-            syn::FnArg::Typed(pt) => pt,
-            syn::FnArg::Receiver(r) => {
+        let pt = match (arg, &self_ty) {
+            (syn::FnArg::Typed(pt), _) => pt,
+            (syn::FnArg::Receiver(r), Some(ty))
+                if i == 0 && r.reference.is_some() && r.mutability.is_none() =>
+            {
+                instance_ty = Some(ty.clone());
+                continue;
+            }
+            (syn::FnArg::Receiver(r), Some(_)) => {
                 return Err(syn::Error::new(
                     r.span(),
-                    "an instance task is a free function whose first parameter is the instance \
-                     (`table: &Table`), not a method",
+                    "the method of an #[instance_task] takes its instance as `&self`",
+                ));
+            }
+            (syn::FnArg::Receiver(r), None) => {
+                return Err(syn::Error::new(
+                    r.span(),
+                    "an instance task is a function whose first parameter is the instance \
+                     (`table: &Table`), or a method in an #[instance_task] `impl` block",
                 ));
             }
         };
-        if i == 0 && is_context(&pt.ty) {
+        if i == cx_at && is_context(&pt.ty) {
             takes_cx = true;
             continue;
         }
         if is_context(&pt.ty) {
             return Err(syn::Error::new(
                 pt.ty.span(),
-                "the `&ExecutionContext` parameter must come first",
+                if self_ty.is_some() {
+                    "the `&ExecutionContext` parameter must come right after `&self`"
+                } else {
+                    "the `&ExecutionContext` parameter must come first"
+                },
             ));
         }
         if instance_ty.is_none() {
@@ -169,6 +242,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             "an instance task takes its instance first: `fn lookup(table: &Table, key: String)`",
         ));
     };
+    let callee = match &self_ty {
+        Some(ty) => quote! { <#ty>::#fn_name },
+        None => quote! { super::#fn_name },
+    };
 
     let declared: syn::Type = match &sig.output {
         syn::ReturnType::Default => syn::parse_quote!(()),
@@ -187,11 +264,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     let block = body_block(&Call {
         fn_str: &fn_str,
-        callee: quote! { super::#fn_name },
+        callee,
         takes_cx,
         is_async,
         fallible,
         instance: Some(quote! { &*__flytekit_instance }),
+        instance_first: self_ty.is_some(),
         inputs: &inputs,
         outs: &outs,
         tuple_out,
@@ -233,16 +311,20 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             }
         },
     );
+    let function = match &self_ty {
+        Some(ty) => format!("`{}::{fn_str}`", quote!(#ty).to_string().replace(' ', "")),
+        None => format!("[`{fn_str}`](fn@{fn_name})"),
+    };
     let mod_doc = format!(
-        "The Flyte instance task of [`{fn_str}`](fn@{fn_name}): `task(&instance)` makes the task of \
-         one instance, `node(...)` calls it from a workflow, `Instance` is its registered type."
+        "The Flyte instance task of {function}: `task(&instance)` makes the task of one instance, \
+         `node(...)` calls it from a workflow, `Instance` is its registered type."
     );
     let task_doc = format!(
-        "The instance task of `instance`: [`{fn_str}`](fn@super::{fn_name}) over it, its payload \
-         placed when the task is serialized (inline, offloaded to the payload store or bundled)."
+        "The instance task of `instance`: {function} over it, its payload placed when the task is \
+         serialized (inline, offloaded to the payload store or bundled)."
     );
     Ok(quote! {
-        #func
+        #kept
 
         #[doc = #mod_doc]
         #[allow(dead_code)]

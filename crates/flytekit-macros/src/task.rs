@@ -539,6 +539,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         is_async,
         fallible,
         instance: None,
+        instance_first: false,
         inputs: &inputs,
         outs: &outs,
         tuple_out,
@@ -584,6 +585,8 @@ pub(crate) struct Call<'a> {
     /// The instance argument after the context (an expression valid inside the body's
     /// `async move` block, e.g. `&*__flytekit_instance` for an `Arc` captured by it).
     pub instance: Option<TokenStream>,
+    /// Whether the instance comes before the context (a method's `&self`).
+    pub instance_first: bool,
     pub inputs: &'a [(syn::Ident, syn::Type)],
     pub outs: &'a [syn::Type],
     pub tuple_out: bool,
@@ -600,6 +603,7 @@ pub(crate) fn body_block(c: &Call) -> TokenStream {
         is_async,
         fallible,
         instance,
+        instance_first,
         inputs,
         outs,
         tuple_out,
@@ -607,15 +611,22 @@ pub(crate) fn body_block(c: &Call) -> TokenStream {
     let reads = input_reads(fn_str, inputs);
     let arg_names: Vec<&syn::Ident> = inputs.iter().map(|(n, _)| n).collect();
     let instance_arg = instance.as_ref().map(|i| quote! { #i, });
+    let lead = |cx_arg: Option<TokenStream>| {
+        if *instance_first {
+            quote! { #instance_arg #cx_arg }
+        } else {
+            quote! { #cx_arg #instance_arg }
+        }
+    };
     let call = if *is_async {
-        let cx_arg = takes_cx.then(|| quote! { &__flytekit_cx, });
-        quote! { #callee(#cx_arg #instance_arg #(#arg_names),*).await }
+        let lead = lead(takes_cx.then(|| quote! { &__flytekit_cx, }));
+        quote! { #callee(#lead #(#arg_names),*).await }
     } else {
-        let cx_arg = takes_cx.then(|| quote! { &__flytekit_cx2, });
+        let lead = lead(takes_cx.then(|| quote! { &__flytekit_cx2, }));
         quote! {
             {
                 let __flytekit_cx2 = __flytekit_cx.clone();
-                ::flytekit::__private::run_blocking(#fn_str, move || #callee(#cx_arg #instance_arg #(#arg_names),*)).await?
+                ::flytekit::__private::run_blocking(#fn_str, move || #callee(#lead #(#arg_names),*)).await?
             }
         }
     };

@@ -380,18 +380,29 @@ mod tests {
         let tasks = [blob(1, 10), blob(2, 1 << 20), blob(3, 10), blob(4, 50_000)];
         let store = "memory://plan-test/store";
         let bundled = |t: &Task| t.name() == "tests.blob_3" || t.name() == "tests.blob_4";
-        let plan = PayloadPlan::new(&tasks, bundled, PayloadSettings::default().offload_to(store))
-            .expect("plan");
+        let plan = PayloadPlan::new(
+            &tasks,
+            bundled,
+            PayloadSettings::default().offload_to(store),
+        )
+        .expect("plan");
         let places: Vec<&PlannedPlacement> = plan.entries().iter().map(|e| &e.placement).collect();
         let bundle = plan.bundle().expect("a bundle").uri().to_string();
-        let big = format!("{store}/sha256-{}", tasks[1].instance_payload().unwrap().sha256());
+        let big = format!(
+            "{store}/sha256-{}",
+            tasks[1].instance_payload().unwrap().sha256()
+        );
         assert_eq!(
             places,
             [
                 &PlannedPlacement::Inline,
                 &PlannedPlacement::Offloaded { uri: big.clone() },
-                &PlannedPlacement::Bundled { uri: bundle.clone() },
-                &PlannedPlacement::Bundled { uri: bundle.clone() },
+                &PlannedPlacement::Bundled {
+                    uri: bundle.clone()
+                },
+                &PlannedPlacement::Bundled {
+                    uri: bundle.clone()
+                },
             ]
         );
         for e in &plan.entries()[1..] {
@@ -407,15 +418,24 @@ mod tests {
         let mut settings = SerializationSettings::new("p", "d", "v");
         plan.apply(&mut settings);
         let (resolver, args) = target(&tasks[0], &settings);
-        assert_eq!((resolver.as_str(), &args[2][..]), (INSTANCE_RESOLVER_LOCATION, "inline"));
+        assert_eq!(
+            (resolver.as_str(), &args[2][..]),
+            (INSTANCE_RESOLVER_LOCATION, "inline")
+        );
         let (resolver, args) = target(&tasks[1], &settings);
-        assert_eq!((resolver.as_str(), &args[3]), (INSTANCE_RESOLVER_LOCATION, &big));
+        assert_eq!(
+            (resolver.as_str(), &args[3]),
+            (INSTANCE_RESOLVER_LOCATION, &big)
+        );
         assert!(matches!(
             stage(&tasks[1], &settings, &storage).await,
             Ok(UploadOutcome::AlreadyPresent { .. })
         ));
         let (resolver, args) = target(&tasks[3], &settings);
-        assert_eq!((resolver.as_str(), &args[1]), (BUNDLE_RESOLVER_LOCATION, &bundle));
+        assert_eq!(
+            (resolver.as_str(), &args[1]),
+            (BUNDLE_RESOLVER_LOCATION, &bundle)
+        );
 
         // The containers' loaders find every task again.
         let cache = PayloadCache::new(tempfile::tempdir().unwrap().keep());
@@ -437,21 +457,31 @@ mod tests {
         for len in [1, 5_000, 1 << 20, 8 << 20] {
             let plan = PayloadPlan::new(&[blob(7, len)], |_| false, settings.clone()).unwrap();
             let e = &plan.entries()[0];
-            assert!(matches!(e.placement, PlannedPlacement::Offloaded { .. }), "{e:?}");
-            assert!(e.loader_args_len < MAX_OFFLOADED_LOADER_ARGS, "{len}: {e:?}");
+            assert!(
+                matches!(e.placement, PlannedPlacement::Offloaded { .. }),
+                "{e:?}"
+            );
+            assert!(
+                e.loader_args_len < MAX_OFFLOADED_LOADER_ARGS,
+                "{len}: {e:?}"
+            );
         }
     }
 
     #[test]
     fn conflicting_names_and_missing_stores_are_errors() {
-        let e = PayloadPlan::new(&[blob(1, 10), blob(1, 11)], |_| false, PayloadSettings::new())
-            .unwrap_err();
+        let e = PayloadPlan::new(
+            &[blob(1, 10), blob(1, 11)],
+            |_| false,
+            PayloadSettings::new(),
+        )
+        .unwrap_err();
         assert!(matches!(e, PlanError::Conflict { .. }), "{e}");
         assert!(e.to_string().contains("tests.blob_1"), "{e}");
         let e = PayloadPlan::new(&[blob(1, 10)], |_| true, PayloadSettings::new()).unwrap_err();
         assert!(e.to_string().contains("--payload-store"), "{e}");
-        let e = PayloadPlan::new(&[blob(1, 100_000)], |_| false, PayloadSettings::new())
-            .unwrap_err();
+        let e =
+            PayloadPlan::new(&[blob(1, 100_000)], |_| false, PayloadSettings::new()).unwrap_err();
         assert!(e.to_string().contains("no offload prefix"), "{e}");
         // Only instance tasks are planned.
         let plain = Task::builder("tests.plain")

@@ -27,8 +27,11 @@ use flytekit::type_engine::{literal_from_json, literal_to_json};
 use propeller::{Produced, Propeller, Registry};
 use serde_json::{Value, json};
 
+/// A configured table: its name, rows and default.
+type TableSpec = (&'static str, Vec<(&'static str, i64)>, Option<i64>);
+
 /// The tables: name → (rows, default). The `big` table also carries 5 MiB of notes.
-fn tables() -> Vec<(&'static str, Vec<(&'static str, i64)>, Option<i64>)> {
+fn tables() -> Vec<TableSpec> {
     vec![
         ("prices", vec![("apple", 3), ("pear", 4)], None),
         ("stock", vec![("apple", 120)], Some(0)),
@@ -39,7 +42,7 @@ fn tables() -> Vec<(&'static str, Vec<(&'static str, i64)>, Option<i64>)> {
     ]
 }
 
-fn bundled() -> Vec<(&'static str, Vec<(&'static str, i64)>, Option<i64>)> {
+fn bundled() -> Vec<TableSpec> {
     vec![
         ("colors", vec![("apple", 1), ("pear", 2)], None),
         ("sizes", vec![("apple", 7)], Some(5)),
@@ -47,7 +50,7 @@ fn bundled() -> Vec<(&'static str, Vec<(&'static str, i64)>, Option<i64>)> {
 }
 
 /// The value of `key` in `table`.
-fn lookup(table: &(&str, Vec<(&str, i64)>, Option<i64>), key: &str) -> Option<i64> {
+fn lookup(table: &TableSpec, key: &str) -> Option<i64> {
     table
         .1
         .iter()
@@ -74,7 +77,7 @@ fn text(len: usize, seed: u64) -> String {
 /// Writes the configuration file (JSON, which YAML reads) into `dir`; `seed` varies the big
 /// table's notes.
 fn write_config(dir: &Path, seed: u64) -> PathBuf {
-    let table = |(name, rows, default): &(&str, Vec<(&str, i64)>, Option<i64>)| {
+    let table = |(name, rows, default): &TableSpec| {
         let rows: BTreeMap<&str, i64> = rows.iter().cloned().collect();
         let mut t = json!({"name": name, "rows": rows, "default": default});
         if *name == "big" {
@@ -103,7 +106,10 @@ fn s3() -> (Storage, String) {
     })
     .expect("storage config");
     let bucket = flytekit_oracle::test_env("FLYTEKIT_TEST_S3_BUCKET");
-    let prefix = format!("s3://{bucket}/instance-package/{}", flytekit_oracle::nonce());
+    let prefix = format!(
+        "s3://{bucket}/instance-package/{}",
+        flytekit_oracle::nonce()
+    );
     (Storage::from_config(config), prefix)
 }
 
@@ -145,7 +151,12 @@ fn version_of(o: &Output) -> String {
 }
 
 /// The archive's entries: task templates and workflow templates by name.
-fn read_archive(path: &Path) -> (BTreeMap<String, TaskTemplate>, BTreeMap<String, WorkflowTemplate>) {
+fn read_archive(
+    path: &Path,
+) -> (
+    BTreeMap<String, TaskTemplate>,
+    BTreeMap<String, WorkflowTemplate>,
+) {
     let mut tasks = BTreeMap::new();
     let mut workflows = BTreeMap::new();
     let gz = flate2::read::GzDecoder::new(std::fs::File::open(path).expect("archive"));
@@ -308,7 +319,11 @@ fn args_len(tt: &TaskTemplate) -> (String, Vec<String>) {
         panic!("no container");
     };
     let i = c.args.iter().position(|a| a == "--").expect("--");
-    let r = c.args.iter().position(|a| a == "--resolver").expect("--resolver");
+    let r = c
+        .args
+        .iter()
+        .position(|a| a == "--resolver")
+        .expect("--resolver");
     (c.args[r + 1].clone(), c.args[i + 1..].to_vec())
 }
 
@@ -334,14 +349,20 @@ fn package_uploads_payloads_first_and_every_task_in_the_archive_runs() {
     // Per-instance sizes and placement, the bundle, the upload.
     let line = |task: &str| {
         err.lines()
-            .find(|l| l.trim_start().starts_with(&format!("tables.lookup_{task} ")))
+            .find(|l| {
+                l.trim_start()
+                    .starts_with(&format!("tables.lookup_{task} "))
+            })
             .unwrap_or_else(|| panic!("no line for {task} in\n{err}"))
             .to_string()
     };
     assert!(line("prices").ends_with("inline"), "{err}");
     assert!(line("discounts").ends_with("inline"), "{err}");
     assert!(line("big").contains("5.0 MiB serialized"), "{err}");
-    assert!(line("big").contains(&format!("offloaded {store}/sha256-")), "{err}");
+    assert!(
+        line("big").contains(&format!("offloaded {store}/sha256-")),
+        "{err}"
+    );
     assert!(line("colors").ends_with("bundle") && line("sizes").ends_with("bundle"));
     assert!(err.contains("(2 entities,"), "{err}");
     assert!(
@@ -390,17 +411,24 @@ fn package_uploads_payloads_first_and_every_task_in_the_archive_runs() {
     );
     for (name, tt) in &tasks {
         let (values, expected) = if let Some(table) = name.strip_prefix("tables.lookup_") {
-            let all = tables()
-                .into_iter()
-                .chain(bundled())
-                .chain([("discounts", vec![("apple", 1), ("pear", 2)], Some(0))]);
+            let all = tables().into_iter().chain(bundled()).chain([(
+                "discounts",
+                vec![("apple", 1), ("pear", 2)],
+                Some(0),
+            )]);
             let t = all.into_iter().find(|t| t.0 == table).expect("known table");
-            (json!({"key": "apple"}), json!({"o0": lookup(&t, "apple").unwrap()}))
+            (
+                json!({"key": "apple"}),
+                json!({"o0": lookup(&t, "apple").unwrap()}),
+            )
         } else if name == "tables.total" {
             (json!({"xs": [1, 2, 3]}), json!({"o0": 6}))
         } else if name == "tables.offsets" {
             // Large enough to be offloaded by the dynamic task's container.
-            (json!({"x": 10, "n": 3, "pad": 20000}), json!({"o0": [10, 11, 12]}))
+            (
+                json!({"x": 10, "n": 3, "pad": 20000}),
+                json!({"o0": [10, 11, 12]}),
+            )
         } else {
             panic!("unexpected task {name}");
         };
@@ -421,7 +449,9 @@ fn package_uploads_payloads_first_and_every_task_in_the_archive_runs() {
     // The workflows run from the archive.
     let wf = &workflows["tables.lookup_all"];
     let key = workflow_inputs(wf, &json!({"key": "apple"}));
-    let out = prop.run_workflow(wf, &registry, &key).expect("lookup_all runs");
+    let out = prop
+        .run_workflow(wf, &registry, &key)
+        .expect("lookup_all runs");
     assert_eq!(json_of(&out), json!({"o0": expected_total("apple")}));
 
     // Unchanged: the same version, nothing uploaded. A changed payload: a new version.
@@ -429,11 +459,19 @@ fn package_uploads_payloads_first_and_every_task_in_the_archive_runs() {
     let o2 = package(&config, &store, &again, &[]);
     assert!(o2.status.success(), "{}", stderr(&o2));
     assert_eq!(version_of(&o2), version);
-    assert!(stderr(&o2).contains("uploaded 0 object(s)"), "{}", stderr(&o2));
+    assert!(
+        stderr(&o2).contains("uploaded 0 object(s)"),
+        "{}",
+        stderr(&o2)
+    );
     let changed = write_config(dir.path(), 2);
     let o3 = package(&changed, &store, &dir.path().join("changed.tgz"), &[]);
     assert!(o3.status.success(), "{}", stderr(&o3));
-    assert_ne!(version_of(&o3), version, "the version covers payload digests");
+    assert_ne!(
+        version_of(&o3),
+        version,
+        "the version covers payload digests"
+    );
 }
 
 /// `tables run <args>` with the configuration: its JSON outputs and its stderr.
@@ -462,9 +500,16 @@ fn run_and_the_sandbox_run_workflows_of_instance_tasks() {
         run(&config, &["tables.lookup_big", "--key", "apple"]).0,
         json!({"o0": 42})
     );
-    assert_eq!(run(&config, &["price", "--item", "pear"]).0, json!({"o0": 2}));
     assert_eq!(
-        run(&config, &["offsets", "--x", "1", "--n", "2", "--pad", "20000"]).0,
+        run(&config, &["price", "--item", "pear"]).0,
+        json!({"o0": 2})
+    );
+    assert_eq!(
+        run(
+            &config,
+            &["offsets", "--x", "1", "--n", "2", "--pad", "20000"]
+        )
+        .0,
         json!({"o0": [1, 2]})
     );
 
@@ -477,18 +522,30 @@ fn run_and_the_sandbox_run_workflows_of_instance_tasks() {
         &[&sandbox[..], &["lookup_all", "--key", "apple"]].concat(),
     );
     assert_eq!(out, total, "{err}");
-    assert!(err.contains(&format!("offloaded {store}/payloads/sha256-")), "{err}");
+    assert!(
+        err.contains(&format!("offloaded {store}/payloads/sha256-")),
+        "{err}"
+    );
     assert!(err.contains("  bundle "), "{err}");
     assert!(err.contains("succeeded"), "{err}");
-    let (out, _) = run(&config, &[&sandbox[..], &["price", "--item", "pear"]].concat());
+    let (out, _) = run(
+        &config,
+        &[&sandbox[..], &["price", "--item", "pear"]].concat(),
+    );
     assert_eq!(out, json!({"o0": 2}));
     // The dynamic task's container offloads the large instances it makes before futures.pb.
     let (out, err) = run(
         &config,
-        &[&sandbox[..], &["offsets", "--x", "1", "--n", "2", "--pad", "20000"]].concat(),
+        &[
+            &sandbox[..],
+            &["offsets", "--x", "1", "--n", "2", "--pad", "20000"],
+        ]
+        .concat(),
     );
     assert_eq!(out, json!({"o0": [1, 2]}), "{err}");
-    let objects = rt().block_on(storage.list(&format!("{store}/payloads/"))).expect("list");
+    let objects = rt()
+        .block_on(storage.list(&format!("{store}/payloads/")))
+        .expect("list");
     // The big table, the bundle, and the two offsets.
     assert_eq!(objects.len(), 4, "{objects:?}");
 }
@@ -538,20 +595,30 @@ fn bad_stores_and_payloads_fail_with_clear_errors() {
     let other = flytekit_oracle::example_binary("instances");
     let e = run_container(&other, &tasks["tables.lookup_prices"], &key, dir.path())
         .expect_err("the instances binary lacks tables::lookup");
-    assert!(e.message.contains("unknown instance type tag 'tables::lookup'"), "{e:?}");
+    assert!(
+        e.message
+            .contains("unknown instance type tag 'tables::lookup'"),
+        "{e:?}"
+    );
     assert!(e.message.contains("examples.instances.Scale"), "{e:?}");
     assert_eq!(e.kind, container_error::Kind::NonRecoverable as i32);
 
     // Deleted after packaging: error.pb names the URI.
     rt().block_on(storage.delete(&big_uri)).expect("delete");
     let e = run_container(&tables, big, &key, dir.path()).expect_err("missing payload");
-    assert!(e.message.contains(&big_uri) && e.message.contains("does not exist"), "{e:?}");
+    assert!(
+        e.message.contains(&big_uri) && e.message.contains("does not exist"),
+        "{e:?}"
+    );
     assert_eq!(e.code, "USER:RuntimeError", "{e:?}");
 
     // Tampered with: a digest error, not retried, and nothing deserialized.
     rt().block_on(storage.put(&big_uri, b"not the payload".to_vec()))
         .expect("put");
     let e = run_container(&tables, big, &key, dir.path()).expect_err("tampered payload");
-    assert!(e.message.contains("has SHA-256") && e.message.contains(&big_uri), "{e:?}");
+    assert!(
+        e.message.contains("has SHA-256") && e.message.contains(&big_uri),
+        "{e:?}"
+    );
     assert_eq!(e.kind, container_error::Kind::NonRecoverable as i32);
 }

@@ -152,10 +152,13 @@ pub struct Offset {
     pub pad: String,
 }
 
-/// Adds the offset.
+/// The method form: the instance is `self`.
 #[instance_task(name = "tables.offset_{by}")]
-pub fn offset(o: &Offset, x: i64) -> i64 {
-    x + o.by
+impl Offset {
+    /// Adds the offset.
+    pub fn offset(&self, x: i64) -> i64 {
+        x + self.by
+    }
 }
 
 /// `x + i` for `i` in `0..n`, one instance task each, each carrying `pad` bytes of ballast

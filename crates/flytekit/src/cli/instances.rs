@@ -132,13 +132,15 @@ pub fn list(args: &InstanceArgs) -> ExitCode {
     if registered_providers().is_empty() {
         return ExitCode::SUCCESS;
     }
-    let declared = match declared_all(args) {
+    let mut declared = match declared_all(args) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
+    declared.tasks.sort_by(|a, b| a.name().cmp(b.name()));
+    declared.workflows.sort_by(|a, b| a.name().cmp(b.name()));
     println!("declared workflows:");
     for w in &declared.workflows {
         println!("  {}", w.name());
