@@ -622,3 +622,39 @@ fn bad_stores_and_payloads_fail_with_clear_errors() {
     );
     assert_eq!(e.kind, container_error::Kind::NonRecoverable as i32);
 }
+
+#[test]
+fn naive_mode_warns_and_refuses_payloads_over_the_hard_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store").display().to_string();
+    // The example's own configuration: small tables, inlined with a warning each.
+    let o = tables_cmd(&["package", "--image", "ghcr.io/acme/tables:1", "-o"])
+        .arg(dir.path().join("naive.tgz"))
+        .args(["--payload-store", &store, "--payload-mode", "naive"])
+        .output()
+        .expect("package runs");
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("instance payloads (naive mode"), "{err}");
+    assert!(
+        err.contains("task tables.lookup_prices: naive instance payload"),
+        "{err}"
+    );
+    assert!(
+        err.contains("naive payload mode: every payload is inlined"),
+        "{err}"
+    );
+
+    // The 5 MiB table cannot be inlined: the error says to offload it, and nothing is written.
+    let config = write_config(dir.path(), 5);
+    let archive = dir.path().join("too-large.tgz");
+    let o = package(&config, &store, &archive, &["--payload-mode", "naive"]);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("task tables.lookup_big: the naive inline payload is"),
+        "{err}"
+    );
+    assert!(err.contains("offload it instead"), "{err}");
+    assert!(!archive.exists());
+}

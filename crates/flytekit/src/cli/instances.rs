@@ -174,9 +174,11 @@ pub fn list(args: &InstanceArgs) -> ExitCode {
 
 /// For `serialize` and `package`: adds the declared workflows and instance tasks (when
 /// registering everything) and plans the payloads of every instance task to be serialized
-/// (printed on stderr). `None` when there is none.
+/// (printed on stderr; `uploads` says whether the caller uploads them). `None` when there is
+/// none.
 pub fn plan_registration(
     args: &PayloadArgs,
+    uploads: bool,
     everything: bool,
     workflows: &mut Vec<Workflow>,
     tasks: &mut Vec<Task>,
@@ -204,6 +206,13 @@ pub fn plan_registration(
     )
     .map_err(|e| e.to_string())?;
     report(&plan);
+    if !uploads && !plan.objects().is_empty() {
+        tracing::warn!(
+            "serialize uploads no payloads: {} object(s) named by these tasks must be in the \
+             payload store before they run; `package` uploads them",
+            plan.objects().len()
+        );
+    }
     Ok(Some(plan))
 }
 

@@ -78,6 +78,7 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
     // Instance payloads are in the payload store before the archive names them.
     let plan = super::instances::plan_registration(
         &args.payloads,
+        true,
         args.workflows.is_empty(),
         &mut workflows,
         &mut tasks,

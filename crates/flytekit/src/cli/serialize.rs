@@ -316,6 +316,7 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
     };
     match super::instances::plan_registration(
         &args.payloads,
+        false,
         args.workflows.is_empty(),
         &mut selected,
         &mut standalone,
