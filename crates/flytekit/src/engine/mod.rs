@@ -19,6 +19,7 @@ mod bindings;
 mod cache;
 mod exec;
 mod graph;
+pub(crate) mod isolate;
 mod progress;
 pub(crate) mod sandbox;
 

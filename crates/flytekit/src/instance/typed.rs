@@ -43,7 +43,7 @@ pub fn failed_node_task(wf: &WorkflowBuilder, error: InstanceError, builder: Tas
     let task = builder
         .body(move |_, _: LiteralMap| {
             let m = body_message.clone();
-            async move { Err::<LiteralMap, _>(TaskError::System(m)) }
+            async move { Err::<LiteralMap, _>(TaskError::system(m)) }
         })
         .build();
     let task = match task {
@@ -52,7 +52,7 @@ pub fn failed_node_task(wf: &WorkflowBuilder, error: InstanceError, builder: Tas
         Err(e) => Task::builder("invalid-instance-task")
             .body(move |_, _: LiteralMap| {
                 let m = format!("{e}");
-                async move { Err::<LiteralMap, _>(TaskError::System(m)) }
+                async move { Err::<LiteralMap, _>(TaskError::system(m)) }
             })
             .build()
             .unwrap_or_else(|_| unreachable!("a named task with a body always builds")),
