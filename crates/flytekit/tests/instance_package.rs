@@ -381,6 +381,21 @@ fn package_uploads_payloads_first_and_every_task_in_the_archive_runs() {
     for t in flytekit_tasks.values() {
         assert_eq!(t["version"], version.as_str());
     }
+    // Every entry of the archive is a task, workflow or launch plan that flytekit's models read.
+    let launch_plans = report["launch_plans"].as_array().expect("launch plans");
+    assert!(
+        launch_plans.iter().any(|n| n == "tables.lookup_all"),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["files"].as_u64(),
+        Some(
+            (flytekit_tasks.len()
+                + report["workflows"].as_object().expect("wfs").len()
+                + launch_plans.len()) as u64
+        ),
+        "{report:#}"
+    );
 
     // Loader args: inline, offloaded (short whatever the size), one bundle for two tasks.
     let (tasks, workflows) = read_archive(&archive);
@@ -401,6 +416,13 @@ fn package_uploads_payloads_first_and_every_task_in_the_archive_runs() {
             assert!(storage.exists(uri).await.expect("exists"), "{uri} uploaded");
         }
     });
+
+    // flytekit reads the same resolver and loader args.
+    for (name, t) in flytekit_tasks {
+        let (resolver, args) = args_len(&tasks[name]);
+        assert_eq!(t["resolver"], resolver.as_str(), "{name}");
+        assert_eq!(t["loader_args"], json!(args), "{name}");
+    }
 
     // Every task runs through its container args.
     let prop = propeller(dir.path());
@@ -472,6 +494,19 @@ fn package_uploads_payloads_first_and_every_task_in_the_archive_runs() {
         version,
         "the version covers payload digests"
     );
+
+    // A declared workflow by name: it and its tasks, nothing else.
+    let one = dir.path().join("one.tgz");
+    let o4 = package(&config, &store, &one, &["lookup_all"]);
+    assert!(o4.status.success(), "{}", stderr(&o4));
+    let (tasks, workflows) = read_archive(&one);
+    assert_eq!(
+        workflows.keys().collect::<Vec<_>>(),
+        ["tables.lookup_all"],
+        "{workflows:?}"
+    );
+    assert_eq!(tasks.len(), 9, "{:?}", tasks.keys());
+    assert!(!tasks.contains_key("tables.offsets"));
 }
 
 /// `tables run <args>` with the configuration: its JSON outputs and its stderr.
@@ -610,7 +645,9 @@ fn bad_stores_and_payloads_fail_with_clear_errors() {
         e.message.contains(&big_uri) && e.message.contains("does not exist"),
         "{e:?}"
     );
+    assert!(e.message.contains("package --payload-store"), "{e:?}");
     assert_eq!(e.code, "USER:RuntimeError", "{e:?}");
+    assert_eq!(e.kind, container_error::Kind::NonRecoverable as i32);
 
     // Tampered with: a digest error, not retried, and nothing deserialized.
     rt().block_on(storage.put(&big_uri, b"not the payload".to_vec()))

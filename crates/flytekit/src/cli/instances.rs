@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
+use super::lookup::{LookupError, find_among};
 use crate::engine::SandboxOptions;
 use crate::instance::{
     Instances, PayloadMode, PayloadSettings, ProviderArgs, declared, instance_tasks_in,
@@ -125,6 +126,34 @@ pub fn declared_entities(args: &InstanceArgs) -> Result<Vec<Entity>, String> {
         .map(Entity::Workflow)
         .chain(declared.tasks.into_iter().map(Entity::Task))
         .collect())
+}
+
+/// `package`'s selection: the workflows `names` name — registered ones, else ones the providers
+/// declare — or with no names every registered workflow and task.
+pub fn select(names: &[String], args: &InstanceArgs) -> Result<(Vec<Workflow>, Vec<Task>), String> {
+    if names.is_empty() {
+        return super::lookup::select(names);
+    }
+    let mut declared: Option<Vec<Entity>> = None;
+    let mut workflows = Vec::new();
+    for name in names {
+        let found = match super::lookup::find_entity(name) {
+            Err(e @ LookupError::UnknownEntity { .. }) => {
+                if declared.is_none() {
+                    declared = Some(declared_entities(args)?);
+                }
+                find_among(name, declared.as_deref().unwrap_or_default()).unwrap_or(Err(e))
+            }
+            other => other,
+        };
+        match found.map_err(|e| e.to_string())? {
+            Entity::Workflow(w) => workflows.push(w),
+            Entity::Task(t) => {
+                return Err(format!("'{}' is a task; package names workflows", t.name()));
+            }
+        }
+    }
+    Ok((workflows, Vec::new()))
 }
 
 /// `list`'s part: the declared workflows and instance tasks, with their payload sizes.

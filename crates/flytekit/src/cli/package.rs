@@ -18,7 +18,8 @@ use super::serialize::{SerializedEntity, current_binary_digest, serialize_versio
 #[derive(Debug, Clone, clap::Args)]
 #[command(about = "Write a flyte-package.tgz for `flytectl register files`")]
 pub struct PackageArgs {
-    /// Workflows to package (default: every workflow and task in this binary).
+    /// Workflows to package, registered or declared by instance providers (default: every
+    /// workflow and task in this binary and every instance and workflow the providers declare).
     pub workflows: Vec<String>,
     /// The archive to write.
     #[arg(long, short, default_value = "flyte-package.tgz")]
@@ -59,7 +60,8 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
     let fast_dest = args.fast.then_some(args.dest_dir.as_str());
     let (mut settings, spec_images) =
         super::registration::registration_settings(&args.registration, fast_dest)?;
-    let (mut workflows, mut tasks) = super::lookup::select(&args.workflows)?;
+    let (mut workflows, mut tasks) =
+        super::instances::select(&args.workflows, &args.payloads.instances)?;
     // The instances providers declare join the selection, and their payloads are planned.
     let plan = super::instances::plan_registration(
         &args.payloads,
