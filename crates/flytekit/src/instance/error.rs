@@ -140,8 +140,8 @@ pub enum InstanceError {
     /// There is no object at the payload's URI.
     #[error(
         "the payload object {uri} does not exist: it is uploaded at registration (`package \
-         --payload-store`, or PreparedTask::upload / PreparedBundle::upload); package and register \
-         the task again, and check that nothing deletes objects under that prefix"
+         --payload-store`, or PreparedTask::upload / PreparedBundle::upload); package and re-register \
+         the task, and check that nothing deletes objects under that prefix"
     )]
     Missing {
         /// The URI.
