@@ -8,6 +8,7 @@ use proc_macro::TokenStream;
 mod dataset;
 mod derive;
 mod dynamic;
+mod instance_task;
 mod map;
 mod node;
 mod task;
@@ -52,6 +53,17 @@ pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn dynamic(args: TokenStream, item: TokenStream) -> TokenStream {
     dynamic::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Turns a Rust function over an instance value (`fn lookup(table: &Table, key: String) -> i64`)
+/// into a typed instance task: one Flyte task per value, its payload carried by the task. Takes
+/// the options of `task`, plus `tag = "..."` (the registered type tag). See
+/// `flytekit::instance`.
+#[proc_macro_attribute]
+pub fn instance_task(args: TokenStream, item: TokenStream) -> TokenStream {
+    instance_task::expand(args.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -348,6 +348,11 @@ async fn run(
                 TaskError::system_caused_by("cannot read the serialization settings", e)
             })?;
             let wf = dynamic.build_workflow(cx.clone(), inputs).await?;
+            // The offloaded payloads of instance tasks the graph runs go to the payload store
+            // before futures.pb names them.
+            crate::instance::stage_workflow(&wf, &settings, cx.storage())
+                .await
+                .map_err(|e| TaskError::system_caused_by("cannot stage instance payloads", e))?;
             match crate::serialization::compile_dynamic(&wf, &settings)? {
                 DynamicOutcome::Futures(spec) => {
                     return Ok(Some(Written::Futures(spec)));

@@ -33,6 +33,7 @@ const LAYERS: &[(&str, u8, &str)] = &[
     ("dynamic", 2, "definitions"),
     ("instance", 2, "definitions"),
     ("bundle", 2, "definitions"),
+    ("payload_plan", 2, "definitions"),
     ("serialization", 3, "serialization"),
     ("contract", 4, "runtime"),
     ("elements", 4, "runtime"),

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use flytekit_idl::core::{Literal, LiteralMap, LiteralType};
 
-use super::lookup::{LookupError, find_entity, list, task_names, workflow_names};
+use super::lookup::{LookupError, find_among, find_entity, list, task_names, workflow_names};
 use super::values::{is_bool, value_to_literal};
 use crate::engine::{
     CacheMode, Engine, EngineOptions, LocalCache, ProgressMode, default_cache_dir, outputs_to_json,
@@ -64,6 +64,9 @@ pub struct RunArgs {
     /// pushed first when missing. Implies `--sandbox`.
     #[arg(long)]
     pub in_image: bool,
+    /// Instance payloads (with `--sandbox`) and provider arguments.
+    #[command(flatten)]
+    pub payloads: super::instances::PayloadArgs,
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
@@ -186,7 +189,15 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
             list(task_names())
         )));
     };
-    let entity = find_entity(&name)?;
+    let entity = match find_entity(&name) {
+        // Then among the workflows and instance tasks that providers declare.
+        Err(e @ LookupError::UnknownEntity { .. }) => {
+            let declared = super::instances::declared_entities(&args.payloads.instances)
+                .map_err(RunError::Option)?;
+            find_among(&name, &declared).unwrap_or(Err(e))?
+        }
+        other => other?,
+    };
     let raw_inputs = std::mem::take(&mut args.inputs);
     if args.help {
         print!("{}", entity_help(&entity));
@@ -259,6 +270,14 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
                 eprintln!("error: {e}");
                 return Ok(ExitCode::FAILURE);
             }
+        }
+    }
+    if let Some(sandbox) = options.sandbox.as_mut() {
+        if let Err(e) =
+            super::instances::prepare_sandbox(&entity, &args.payloads, sandbox, args.quiet).await
+        {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
         }
     }
     let engine = Engine::new(options);

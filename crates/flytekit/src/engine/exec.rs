@@ -345,8 +345,13 @@ impl Engine {
                 ),
                 (None, Executable::Template(t)) => (t.as_ref(), Input::Write(inputs), Vec::new()),
                 (None, Executable::Local(task)) => {
+                    let settings = sandbox::settings(opts);
+                    // An instance task's offloaded payload goes to the store its args name.
+                    crate::instance::stage(task, &settings, storage)
+                        .await
+                        .map_err(|e| AttemptError::Setup(e.to_string()).into_failure())?;
                     local = task
-                        .template(&sandbox::settings(opts))
+                        .template(&settings)
                         .map_err(|e| AttemptError::Setup(e.to_string()).into_failure())?;
                     (&local, Input::Write(inputs), Vec::new())
                 }
