@@ -1,6 +1,8 @@
 //! The command line every user binary gets from [`main`](crate::main): `list`, `run`,
 //! `serialize`, `package` for people, `execute` and `fast-execute` for Flyte's containers.
 
+pub(crate) mod control;
+pub(crate) mod launch_plans;
 pub(crate) mod package;
 pub(crate) mod run;
 pub(crate) mod serialize;
@@ -29,7 +31,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List the workflows and tasks in this binary.
+    /// List the workflows, tasks and launch plans in this binary.
     List,
     /// Run a workflow or task locally and print its outputs as JSON.
     Run(run::RunArgs),
@@ -116,5 +118,6 @@ fn list() -> ExitCode {
     if tasks.is_empty() {
         println!("  (none)");
     }
+    launch_plans::print();
     ExitCode::SUCCESS
 }

@@ -60,8 +60,14 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
         for name in &args.workflows {
             match super::run::find_entity(name).map_err(|e| e.to_string())? {
                 crate::workflow::Entity::Workflow(w) => v.push(w),
-                crate::workflow::Entity::Task(t) => {
-                    return Err(format!("'{}' is a task; package names workflows", t.name()));
+                // A launch plan goes with its workflow (serialize_entities adds the plan).
+                crate::workflow::Entity::LaunchPlan(lp) => v.push(lp.workflow().clone()),
+                other => {
+                    return Err(format!(
+                        "'{}' is a {}; package names workflows and launch plans",
+                        other.name(),
+                        other.kind()
+                    ));
                 }
             }
         }

@@ -20,7 +20,7 @@ use crate::engine::{
     CacheMode, Engine, EngineOptions, LocalCache, ProgressMode, default_cache_dir, outputs_to_json,
 };
 use crate::task::registered as registered_tasks;
-use crate::type_engine::{describe_type, literal_from_json, literal_to_json};
+use crate::type_engine::{describe_type, literal_to_json};
 use crate::workflow::Entity;
 
 /// Arguments of `run`.
@@ -57,6 +57,18 @@ pub struct RunArgs {
     /// usual storage configuration); default a temporary directory.
     #[arg(long, value_name = "URI")]
     pub sandbox_store: Option<String>,
+    /// Answers the signal gate NAME with VALUE (text, parsed against the gate's type);
+    /// repeatable. Gates without an answer are asked on the terminal, or fail without one.
+    #[arg(long = "signal", value_name = "NAME=VALUE")]
+    pub signals: Vec<String>,
+    /// Approves the approval gate NAME; repeatable.
+    #[arg(long = "approve", value_name = "NAME")]
+    pub approvals: Vec<String>,
+    /// A registration package (`flyte-package.tgz`, e.g. from `pyflyte package`, or a directory
+    /// of `.pb` files) whose templates run the reference entities the workflow calls, in the
+    /// sandbox; repeatable.
+    #[arg(long = "reference-package", value_name = "PATH")]
+    pub reference_packages: Vec<std::path::PathBuf>,
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
@@ -235,6 +247,13 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }),
         ..EngineOptions::default()
     };
+    let options = super::control::apply(
+        options,
+        &args.signals,
+        &args.approvals,
+        &args.reference_packages,
+    )
+    .map_err(RunError::Option)?;
     let engine = Engine::new(options);
     // Ctrl-C drops the run: in-process tasks stop at their next await, sandbox containers are
     // killed (their processes are tied to the run), and the exit status is 130.
@@ -292,6 +311,11 @@ pub fn find_entity(name: &str) -> Result<Entity, RunError> {
         .map(Entity::Workflow)
         .collect();
     all.extend(registered_tasks().into_iter().map(Entity::Task));
+    all.extend(
+        crate::workflow::registered_launch_plans()
+            .into_iter()
+            .map(Entity::LaunchPlan),
+    );
     if let Some(e) = all.iter().find(|e| e.name() == name) {
         return Ok(e.clone());
     }
@@ -349,8 +373,21 @@ fn input_specs(entity: &Entity) -> Vec<InputSpec> {
                 default: i.default.clone(),
             })
             .collect(),
-        Entity::Task(t) => {
-            let mut v: Vec<InputSpec> = t
+        Entity::LaunchPlan(lp) => {
+            let defaults = lp.callable_defaults();
+            lp.workflow()
+                .inputs()
+                .iter()
+                .filter(|i| !lp.fixed_inputs().iter().any(|(n, _)| n == &i.name))
+                .map(|i| InputSpec {
+                    name: i.name.clone(),
+                    ty: i.ty.clone(),
+                    default: defaults.get(&i.name).cloned(),
+                })
+                .collect()
+        }
+        other => {
+            let mut v: Vec<InputSpec> = other
                 .interface()
                 .inputs
                 .iter()
@@ -369,48 +406,6 @@ fn input_specs(entity: &Entity) -> Vec<InputSpec> {
 
 fn is_bool(ty: &LiteralType) -> bool {
     matches!(ty.r#type, Some(literal_type::Type::Simple(s)) if s == SimpleType::Boolean as i32)
-}
-
-/// Types whose command-line value is plain text (a JSON string).
-fn is_textual(ty: &LiteralType) -> bool {
-    match &ty.r#type {
-        Some(literal_type::Type::Simple(s)) => [
-            SimpleType::String as i32,
-            SimpleType::Datetime as i32,
-            SimpleType::Duration as i32,
-        ]
-        .contains(s),
-        Some(literal_type::Type::EnumType(_)) | Some(literal_type::Type::Blob(_)) => true,
-        _ => false,
-    }
-}
-
-/// Converts a command-line value to a literal of type `ty`.
-fn value_to_literal(ty: &LiteralType, raw: &str) -> Result<Literal, String> {
-    let json = if is_textual(ty) {
-        serde_json::Value::String(raw.to_string())
-    } else {
-        match serde_json::from_str::<serde_json::Value>(raw) {
-            Ok(v) => v,
-            // Unquoted text for a union or struct field: let the type decide.
-            Err(e) => match &ty.r#type {
-                Some(literal_type::Type::UnionType(_)) => {
-                    serde_json::Value::String(raw.to_string())
-                }
-                Some(literal_type::Type::Simple(s)) if *s == SimpleType::Integer as i32 => {
-                    return Err("not an integer".to_string());
-                }
-                Some(literal_type::Type::Simple(s)) if *s == SimpleType::Float as i32 => {
-                    return Err("not a number".to_string());
-                }
-                Some(literal_type::Type::Simple(s)) if *s == SimpleType::Boolean as i32 => {
-                    return Err("use true or false".to_string());
-                }
-                _ => return Err(format!("not valid JSON ({e})")),
-            },
-        }
-    };
-    literal_from_json(ty, &json).map_err(|e| e.to_string())
 }
 
 fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<Parsed, RunError> {
@@ -452,6 +447,15 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                 "no-cache" => opts.no_cache = true,
                 "overwrite-cache" => opts.overwrite_cache = true,
                 "sandbox" => opts.sandbox = true,
+                "signal" | "approve" | "reference-package" => {
+                    let v = next_value(&mut i)
+                        .ok_or_else(|| RunError::Option(format!("--{flag} needs a value")))?;
+                    match flag {
+                        "signal" => opts.signals.push(v),
+                        "approve" => opts.approvals.push(v),
+                        _ => opts.reference_packages.push(v.into()),
+                    }
+                }
                 "sandbox-store" => {
                     opts.sandbox = true;
                     opts.sandbox_store = Some(next_value(&mut i).ok_or_else(|| {
@@ -505,11 +509,13 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                 name: spec.name.clone(),
             });
         }
-        let lit = value_to_literal(&spec.ty, &value).map_err(|reason| RunError::BadValue {
-            name: spec.name.clone(),
-            ty: describe_type(&spec.ty),
-            value: value.clone(),
-            reason,
+        let lit = crate::type_engine::literal_from_text(&spec.ty, &value).map_err(|reason| {
+            RunError::BadValue {
+                name: spec.name.clone(),
+                ty: describe_type(&spec.ty),
+                value: value.clone(),
+                reason,
+            }
         })?;
         out.literals.insert(spec.name.clone(), lit);
     }

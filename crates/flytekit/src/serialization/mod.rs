@@ -21,4 +21,4 @@ mod workflow;
 
 pub(crate) use dynamic::{DynamicOutcome, compile_dynamic};
 pub use error::SerializeError;
-pub use workflow::WorkflowClosure;
+pub use workflow::{WorkflowClosure, sub_workflows};

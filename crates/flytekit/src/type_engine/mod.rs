@@ -34,13 +34,15 @@ use crate::storage::Storage;
 mod containers;
 pub mod dataclass;
 pub mod enums;
+mod flyte_error;
 mod json;
 pub mod literals;
 mod render;
 mod scalars;
 pub mod serde_duration;
 
-pub use json::{literal_from_json, literal_to_json};
+pub use flyte_error::FlyteError;
+pub use json::{literal_from_json, literal_from_text, literal_to_json};
 pub use render::{describe_literal, describe_type, type_tag_of};
 pub use scalars::{
     duration_from_proto, duration_to_proto, timestamp_from_proto, timestamp_to_proto,
