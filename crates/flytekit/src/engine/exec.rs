@@ -309,7 +309,8 @@ impl Engine {
                 Err((e, retryable)) if retryable && n <= attempts.retries => {
                     run.progress.retrying(path, name, n, &e.to_string());
                     if self.inner.options.sandbox.is_some() {
-                        run.block_on(tokio::time::sleep(sandbox::RETRY_DELAY))?;
+                        // Made inside the runtime: extra scheduler workers are plain threads.
+                        run.block_on(async { tokio::time::sleep(sandbox::RETRY_DELAY).await })?;
                     }
                 }
                 Err((e, _)) => {

@@ -115,7 +115,8 @@ impl Engine {
         run.progress.started(path, entity);
         let outputs = match g {
             GateNode::Sleep(d) => {
-                run.block_on(tokio::time::sleep(*d))?;
+                let d = *d;
+                run.block_on(async move { tokio::time::sleep(d).await })?;
                 LiteralMap::default()
             }
             GateNode::Signal {
