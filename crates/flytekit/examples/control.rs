@@ -311,6 +311,21 @@ pub fn tuned(x: f64) -> f64 {
     z
 }
 
+// --- Conditionals in dynamic workflows -------------------------------------------------------
+
+/// Doubles small numbers and squares the others, decided in a dynamic task's graph (`k` is
+/// unused: the twin's signature).
+#[dynamic]
+pub fn pick_dyn(x: f64, k: i64) -> f64 {
+    let _ = k;
+    let s = is_small(x);
+    conditional("dyn")
+        .if_(s.is_true())
+        .then(double(x))
+        .else_()
+        .then(square(x))
+}
+
 fn main() {
     flytekit::main()
 }
