@@ -121,6 +121,13 @@ pub fn checkout(xs: Vec<i64>) -> i64 {
     add(approved, tip)
 }
 
+/// Adds a number given while the workflow runs, within two seconds.
+#[workflow]
+pub fn ask(x: i64) -> i64 {
+    let y: Promise<i64> = wait_for_input("y", Duration::from_secs(2));
+    add(x, y)
+}
+
 // --- Launch plans --------------------------------------------------------------------------
 
 /// Reports on a region.
@@ -199,6 +206,36 @@ flytekit::stand_in!(area, local_area);
 pub fn measure(width: f64, height: f64) -> String {
     let (_area, label) = area(width, height);
     label
+}
+
+/// A Python dynamic task registered elsewhere, whose graph branches on a value it computes.
+#[reference_task(
+    project = "flytesnacks",
+    domain = "development",
+    name = "shapes.bucket",
+    version = "v1"
+)]
+pub fn bucket(x: f64) -> f64;
+
+/// A Python dynamic task whose branch compares a float with an integer.
+#[reference_task(
+    project = "flytesnacks",
+    domain = "development",
+    name = "shapes.bad_bucket",
+    version = "v1"
+)]
+pub fn bad_bucket(x: f64) -> f64;
+
+/// Buckets `x` with the Python dynamic task.
+#[workflow]
+pub fn bucketed(x: f64) -> f64 {
+    bucket(x)
+}
+
+/// Buckets `x` with the Python dynamic task whose condition is malformed.
+#[workflow]
+pub fn bad_bucketed(x: f64) -> f64 {
+    bad_bucket(x)
 }
 
 /// Scales through a reference launch plan.

@@ -10,9 +10,11 @@ pub(crate) fn print() {
     for lp in &plans {
         let schedule = match lp.schedule_spec().map(|s| s.expression()) {
             Some(Ok(ScheduleExpression::Cron { schedule, .. })) => format!(", schedule {schedule}"),
-            Some(Ok(ScheduleExpression::Rate { value, unit })) => {
-                format!(", every {value} {}", unit.as_str_name().to_lowercase())
-            }
+            Some(Ok(ScheduleExpression::Rate { value, unit })) => format!(
+                ", every {value} {}{}",
+                unit.as_str_name().to_lowercase(),
+                if *value == 1 { "" } else { "s" }
+            ),
             _ => String::new(),
         };
         println!(

@@ -470,6 +470,12 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                         ))
                     })?);
                 }
+                _ if entity.unbindable(flag).is_some() => {
+                    return Err(RunError::Option(format!(
+                        "{}; leave --{flag} out",
+                        entity.unbindable(flag).unwrap_or_default()
+                    )));
+                }
                 _ => {
                     let best = specs
                         .iter()

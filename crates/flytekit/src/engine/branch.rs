@@ -74,12 +74,12 @@ fn operand_value<'a>(
 
 fn kind(p: &primitive::Value) -> &'static str {
     match p {
-        primitive::Value::Integer(_) => "integer",
-        primitive::Value::FloatValue(_) => "float",
-        primitive::Value::StringValue(_) => "string",
-        primitive::Value::Boolean(_) => "boolean",
-        primitive::Value::Datetime(_) => "datetime",
-        primitive::Value::Duration(_) => "duration",
+        primitive::Value::Integer(_) => "an integer",
+        primitive::Value::FloatValue(_) => "a float",
+        primitive::Value::StringValue(_) => "a string",
+        primitive::Value::Boolean(_) => "a boolean",
+        primitive::Value::Datetime(_) => "a datetime",
+        primitive::Value::Duration(_) => "a duration",
     }
 }
 
@@ -117,7 +117,7 @@ fn compare(c: &ComparisonExpression, inputs: &LiteralMap) -> Result<bool, String
     };
     if std::mem::discriminant(l) != std::mem::discriminant(r) {
         return Err(format!(
-            "cannot compare a {} with a {}: both sides of a comparison must have the same type",
+            "cannot compare {} with {}: both sides of a comparison must have the same type",
             kind(l),
             kind(r)
         ));

@@ -192,7 +192,7 @@ fn parse_signal(
 ) -> Result<flytekit_idl::core::Literal, String> {
     literal_from_text(ty, raw).map_err(|reason| {
         format!(
-            "signal '{id}' expects a {}, got '{raw}': {reason}",
+            "signal '{id}' expects {}, got '{raw}': {reason}",
             describe_type(ty)
         )
     })
