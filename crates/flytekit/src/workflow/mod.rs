@@ -26,25 +26,31 @@
 //! - Every call of a lowercase path (`add(..)`, `tasks::add(..)`, `sub_workflow(..)`) is a node
 //!   call and must name a `#[task]` or `#[workflow]`. Constructors and methods of types
 //!   (`String::from`, `Vec::new`, `x.len()`) are left alone. Inside `vec![...]` calls are nodes too.
-//! - Promises are not values: you cannot branch or compute on them, only pass them to nodes or
-//!   return them. The body's return value becomes the outputs `o0`, `o1`, ... (a tuple for several).
+//! - Promises are not values: you cannot compute on them, only pass them to nodes or return
+//!   them — or a part of them (`est.pi()`, `xs.at(0)`, `m.get("k")`: [`attr`]-paths). Branch on
+//!   them with [`conditional`]; wait on people with [`sleep`], [`wait_for_input`], [`approve`].
+//!   The body's return value becomes the outputs `o0`, `o1`, ... (a tuple for several), or the
+//!   names given with `outputs(a, b)`.
 //! - Inputs with defaults: `#[workflow(defaults(x = 3, name = "world"))]`; the defaults go to the
 //!   launch plan and `run` uses them when an input flag is absent.
 //! - Other options: `name = "..."` (the registered name; default `<module path>.<fn>` with `::`
-//!   replaced by `.`), `failure_policy = "fail_after_executable_nodes_complete"`, `interruptible`.
+//!   replaced by `.`), `failure_policy = "fail_after_executable_nodes_complete"`, `interruptible`,
+//!   `on_failure = task_or_workflow` (see [`failure`]), `outputs(name, ..)`.
+//! - A node can run a task, a sub-workflow, a [`LaunchPlan`] (declared with `#[launch_plan]`), a
+//!   [`Reference`] entity (`#[reference_task]`, ...), a conditional or a gate.
 //!
-//! Nodes can be tuned after the call through their handle:
-//! `let y = add(x, 1); y.node().name("adder").retries(3).cache(true);`.
+//! Nodes can be tuned after the call through their handle, like flytekit's `with_overrides`:
+//! `let y = add(x, 1); y.node().unwrap().name("adder").retries(3).requests(..).container_image(..);`.
 //!
 //! The same graph can be built without the macro through [`WorkflowBuilder`]; then mistakes that
 //! the compiler would catch (unknown input names, wrong types, missing inputs) are reported by
 //! [`WorkflowBuilder::build`].
 
-mod attr;
+pub mod attr;
 mod binding;
 mod condition;
 mod entity;
-mod failure;
+pub mod failure;
 mod gate;
 mod launch_plan;
 mod reference;
