@@ -86,6 +86,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         output_types(&output)
     };
     let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
+    crate::node::check_output_names(&args.outputs, outs.len(), sig.output.span())?;
 
     // 1. The graph builder.
     let wf = syn::Ident::new("__flytekit_wf", Span::call_site());

@@ -76,6 +76,12 @@ fn conditionals_take_every_branch_locally_and_in_the_sandbox() {
         assert!(e.contains("node n1/n1 (conditional inner)"), "{e}");
         assert!(e.contains("x is below -10"), "{e}");
     }
+    // A conditional in a dynamic task's graph (futures.pb in the sandbox).
+    for (x, want) in [("0.3", 0.6), ("2", 4.0)] {
+        let args = ["pick_dyn", "--x", x, "--k", "1"];
+        assert_eq!(outputs(&run(&args)), json!({"o0": want}), "{args:?}");
+        assert_eq!(outputs(&sandboxed(&args)), json!({"o0": want}), "{args:?}");
+    }
     // The value of a conditional feeds the next node; elif arms, optional values, strings.
     for (x, name, want) in [
         ("5.5", "loud", 121.0),

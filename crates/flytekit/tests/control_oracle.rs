@@ -128,3 +128,22 @@ fn control_flow_matches_flytekit() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn reference_sub_workflows_are_not_registered() {
+    // flytekit's get_serializable_workflow refuses them; so does the closure `package` writes.
+    let e = rescale_wf::workflow()
+        .closure(&settings())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("node n0 (flytesnacks/development/shapes.scale_wf@v1)"),
+        "{e}"
+    );
+    assert!(e.contains("call a reference launch plan"), "{e}");
+    // The template alone (what a node shows) is fine, and names the reference's own id.
+    let t = rescale_wf::workflow().template(&settings()).unwrap();
+    let node = format!("{:?}", t.nodes[0].target);
+    assert!(node.contains("SubWorkflowRef"), "{node}");
+    assert!(node.contains("flytesnacks"), "{node}");
+}

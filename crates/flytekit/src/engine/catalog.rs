@@ -283,10 +283,10 @@ impl<'a> Catalog<'a> {
             bound: a.bound_inputs.iter().cloned().collect(),
             criterion: SuccessCriterion::from_idl(a.success_criteria.as_ref()),
             run_all: a.run_all_sub_nodes,
-            concurrency: match &a.parallelism_option {
-                Some(array_node::ParallelismOption::Parallelism(k)) => Some(*k),
-                None => None,
-            },
+            concurrency: a
+                .parallelism_option
+                .as_ref()
+                .map(|array_node::ParallelismOption::Parallelism(k)| *k),
             attempts,
             outputs,
         })
@@ -371,7 +371,7 @@ impl GateNode {
             ),
             Condition::Signal(s) => GateNode::Signal {
                 id: s.signal_id.clone(),
-                ty: s.r#type.clone().unwrap_or_default(),
+                ty: Box::new(s.r#type.clone().unwrap_or_default()),
                 output: s.output_variable_name.clone(),
                 timeout,
             },

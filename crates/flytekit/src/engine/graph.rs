@@ -190,7 +190,7 @@ pub(crate) enum GateNode {
         /// The signal id.
         id: String,
         /// The value's type.
-        ty: LiteralType,
+        ty: Box<LiteralType>,
         /// The output variable.
         output: String,
         /// How long to wait.
@@ -462,7 +462,7 @@ impl GateNode {
             GateKind::Sleep(d) => GateNode::Sleep(*d),
             GateKind::Signal { ty, output } => GateNode::Signal {
                 id: g.name().to_string(),
-                ty: ty.clone(),
+                ty: Box::new(ty.clone()),
                 output: output.clone(),
                 timeout,
             },

@@ -44,7 +44,7 @@ impl References {
     }
 
     /// The entity `id` from the packages, when one holds it.
-    fn from_packages(
+    fn in_packages(
         &self,
         kind: ResourceType,
         id: &Identifier,
@@ -172,7 +172,7 @@ impl Resolve for References {
     fn reference(&self, r: &Reference, node: &str) -> Result<NodeKind, EngineError> {
         let what = format!("{} {} ({})", r.kind().describe(), r.name(), r.display_id());
         if self.sandbox
-            && let Some(kind) = self.from_packages(r.kind().resource_type(), &r.id(), node)?
+            && let Some(kind) = self.in_packages(r.kind().resource_type(), &r.id(), node)?
         {
             return Ok(kind);
         }
@@ -211,7 +211,7 @@ impl Resolve for References {
         id: &Identifier,
         node: &str,
     ) -> Result<NodeKind, EngineError> {
-        if let Some(k) = self.from_packages(kind, id, node)? {
+        if let Some(k) = self.in_packages(kind, id, node)? {
             return Ok(k);
         }
         if kind == ResourceType::LaunchPlan

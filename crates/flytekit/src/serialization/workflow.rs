@@ -159,11 +159,9 @@ impl Workflow {
             }
             for n in entity_nodes(wf) {
                 match &n.entity {
-                    Entity::LaunchPlan(lp) => {
-                        if !seen.contains_key(lp.name()) {
-                            seen.insert(lp.name().to_string(), lp.clone());
-                            walk(lp.workflow(), seen, depth + 1);
-                        }
+                    Entity::LaunchPlan(lp) if !seen.contains_key(lp.name()) => {
+                        seen.insert(lp.name().to_string(), lp.clone());
+                        walk(lp.workflow(), seen, depth + 1);
                     }
                     Entity::Workflow(w) => walk(w, seen, depth + 1),
                     _ => {}
