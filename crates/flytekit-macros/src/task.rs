@@ -33,6 +33,8 @@ pub(crate) struct Args {
     pub(crate) outputs: Vec<String>,
     has_requests_or_limits: Option<Span>,
     has_resources: Option<Span>,
+    cache: Option<syn::LitBool>,
+    cache_version: Option<syn::LitStr>,
 }
 
 const OPTIONS: &str = "name, task_type, image, image_spec, retries, timeout, cache, cache_version, \
@@ -200,12 +202,12 @@ impl Args {
                     quote! { .timeout(#v) }
                 }
                 "cache" => {
-                    let v = flag(&meta)?;
-                    quote! { .cache_enabled(#v) }
+                    out.cache = Some(flag(&meta)?);
+                    return Ok(());
                 }
                 "cache_version" => {
-                    let v = lit_str(&meta)?;
-                    quote! { .cache_version(#v) }
+                    out.cache_version = Some(lit_str(&meta)?);
+                    return Ok(());
                 }
                 "cache_serialize" => {
                     let v = flag(&meta)?;
@@ -383,6 +385,17 @@ impl Args {
             Ok(())
         });
         syn::parse::Parser::parse2(parser, args)?;
+        match (&out.cache, &out.cache_version) {
+            (Some(on), Some(v)) if on.value => out.calls.push(quote! { .cache(#v) }),
+            (Some(on), None) if on.value => {
+                return Err(syn::Error::new(
+                    on.span(),
+                    "caching is enabled (`cache`) but `cache_version` is not set; add cache_version = \"1\"",
+                ));
+            }
+            (_, Some(v)) => out.calls.push(quote! { .cache_version(#v) }),
+            _ => {}
+        }
         if let (Some(span), Some(_)) = (out.has_resources, out.has_requests_or_limits) {
             return Err(syn::Error::new(
                 span,

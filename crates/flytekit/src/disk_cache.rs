@@ -28,7 +28,7 @@ pub fn default_cache_dir() -> PathBuf {
 }
 
 /// The hex SHA-256 of `data`.
-pub(crate) fn sha256_hex(data: &[u8]) -> String {
+pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 

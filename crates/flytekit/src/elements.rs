@@ -238,14 +238,14 @@ pub(crate) async fn run_in_process(
                 let element = element_inputs(&spec, &inputs, i)?;
                 handle.block_on(on_blocking_thread(spec.inner().call_body(&element, &cx)))
             },
-            |_, reason| TaskError::System(reason),
+            |_, reason| TaskError::system(reason),
         )
         .map(|results| gather_outputs(&spec, results))
         .map_err(|f| failure_to_task_error(&spec, f))
     };
     match tokio::task::spawn_blocking(run).await {
         Ok(r) => r,
-        Err(e) => Err(TaskError::System(format!(
+        Err(e) => Err(TaskError::system(format!(
             "the map task's elements stopped: {e}"
         ))),
     }
@@ -270,6 +270,6 @@ pub(crate) fn failure_to_task_error(spec: &MapSpec, f: MapFailure<TaskError>) ->
             TaskError::OutputConversion { task, message }
         }
         Some(TaskError::Load(_)) => TaskError::Load(message),
-        _ => TaskError::System(message),
+        _ => TaskError::system(message),
     }
 }

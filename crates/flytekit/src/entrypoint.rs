@@ -229,7 +229,7 @@ async fn run_entrypoint(mut args: ExecuteArgs, is_map: bool) -> ExitCode {
             let uri = join(&args.output_prefix, file);
             if let Err(e) = storage.put(&uri, bytes).await {
                 eprintln!("error: cannot write {file}: {e}");
-                let err = TaskError::System(format!("cannot write {file}: {e}"));
+                let err = TaskError::system(format!("cannot write {file}: {e}"));
                 failed = true;
                 write_failed = true;
                 let _ =
@@ -304,12 +304,12 @@ async fn run(
     cx.storage()
         .download_file(&args.inputs, &local_inputs)
         .await
-        .map_err(|e| TaskError::System(format!("cannot download the inputs: {e}")))?;
-    let bytes = tokio::fs::read(&local_inputs)
-        .await
-        .map_err(|e| TaskError::System(format!("cannot read {}: {e}", local_inputs.display())))?;
+        .map_err(|e| TaskError::system_caused_by("cannot download the inputs", e))?;
+    let bytes = tokio::fs::read(&local_inputs).await.map_err(|e| {
+        TaskError::system_caused_by(format!("cannot read {}", local_inputs.display()), e)
+    })?;
     let inputs = decode_literal_map(&bytes).map_err(|e| {
-        TaskError::System(format!(
+        TaskError::system(format!(
             "the inputs file {} is not a flyteidl.core.LiteralMap: {e}",
             args.inputs
         ))
@@ -320,11 +320,11 @@ async fn run(
     let mut inputs = inputs;
     crate::offload::resolve_inputs(cx.storage(), &mut inputs)
         .await
-        .map_err(|e| TaskError::System(format!("cannot load an offloaded input: {e}")))?;
+        .map_err(|e| TaskError::system_caused_by("cannot load an offloaded input", e))?;
     let (mut outputs, interface) = match (task.map_spec(), task.dynamic_spec()) {
         (Some(map), _) if is_map => {
             let index = crate::contract::array_job_index(|k| std::env::var(k).ok())
-                .map_err(|e| TaskError::System(format!("cannot compute the element index: {e}")))?;
+                .map_err(|e| TaskError::system(format!("cannot compute the element index: {e}")))?;
             let element = crate::elements::element_inputs(map, &inputs, index)?;
             let inner = map.inner();
             (
@@ -338,7 +338,9 @@ async fn run(
                 args.dynamic_addl_distro.as_deref(),
                 args.dynamic_dest_dir.as_deref(),
             )
-            .map_err(|e| TaskError::System(e.to_string()))?;
+            .map_err(|e| {
+                TaskError::system_caused_by("cannot read the serialization settings", e)
+            })?;
             let wf = dynamic.build_workflow(cx.clone(), inputs).await?;
             match crate::serialization::compile_dynamic(&wf, &settings)? {
                 DynamicOutcome::Futures(spec) => {
@@ -358,7 +360,7 @@ async fn run(
             limits,
         )
         .await
-        .map_err(|e| TaskError::System(e.to_string()))?;
+        .map_err(|e| TaskError::system_caused_by("cannot offload the outputs", e))?;
     }
     Ok(Some(Written::Outputs(outputs)))
 }

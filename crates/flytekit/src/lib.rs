@@ -8,7 +8,7 @@
 //! the modules form layers that only point down (a test keeps them so):
 //!
 //! 1. foundation — [`type_engine`], [`storage`], [`blob`], [`secrets`], [`deck`], [`execution`],
-//!    [`image`], [`fast`], [`disk_cache`], the scheduler;
+//!    [`image`], [`fast`], the on-disk cache and the scheduler;
 //! 2. definitions — [`task`], [`settings`], [`resolver`], [`workflow`], [`map`], [`dynamic`],
 //!    [`instance`], [`bundle`];
 //! 3. serialization — [`serialization`] (definitions to Flyte IDL);
@@ -20,7 +20,7 @@
 // 1. Foundation.
 pub mod blob;
 pub mod deck;
-pub mod disk_cache;
+pub(crate) mod disk_cache;
 pub mod execution;
 pub mod fast;
 pub mod image;

@@ -54,7 +54,7 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-fn files() -> Vec<File> {
+fn files(root: &Path) -> Vec<File> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).expect("read src") {
             let p = e.expect("entry").path();
@@ -65,14 +65,13 @@ fn files() -> Vec<File> {
             }
         }
     }
-    let root = src();
     let mut paths = Vec::new();
-    walk(&root, &mut paths);
+    walk(root, &mut paths);
     paths.sort();
     paths
         .into_iter()
         .map(|p| {
-            let rel = p.strip_prefix(&root).expect("under src");
+            let rel = p.strip_prefix(root).expect("under src");
             let mut module: Vec<String> = rel
                 .with_extension("")
                 .components()
@@ -257,8 +256,8 @@ struct Graph {
     root_uses: Vec<(String, String)>,
 }
 
-fn graph() -> Graph {
-    let files = files();
+fn graph(root: &Path) -> Graph {
+    let files = files(root);
     let by_module: BTreeMap<Vec<String>, usize> = files
         .iter()
         .enumerate()
@@ -345,7 +344,7 @@ fn layer(module: &[String]) -> Option<(u8, &'static str)> {
 
 #[test]
 fn every_top_level_module_has_a_layer() {
-    let g = graph();
+    let g = graph(&src());
     let missing: BTreeSet<String> = g
         .files
         .iter()
@@ -358,9 +357,8 @@ fn every_top_level_module_has_a_layer() {
     );
 }
 
-#[test]
-fn layers_only_point_down() {
-    let g = graph();
+/// Every use of a higher layer, as `file (layer) uses file (layer)`.
+fn upward_edges(g: &Graph) -> Vec<String> {
     let mut upward = Vec::new();
     for (i, f) in g.files.iter().enumerate() {
         let Some((from, from_name)) = layer(&f.module) else {
@@ -379,6 +377,12 @@ fn layers_only_point_down() {
             }
         }
     }
+    upward
+}
+
+#[test]
+fn layers_only_point_down() {
+    let upward = upward_edges(&graph(&src()));
     assert!(
         upward.is_empty(),
         "upward edges:\n  {}",
@@ -445,9 +449,8 @@ fn cycles(n: usize, edges: &BTreeMap<usize, BTreeSet<usize>>) -> Vec<Vec<usize>>
     t.sccs
 }
 
-#[test]
-fn no_import_cycle() {
-    let g = graph();
+/// Every import cycle: among the top-level modules, and among the parts of each module directory.
+fn import_cycles(g: &Graph) -> Vec<String> {
     // Every module directory (and the crate root) with its parts: the child module each file
     // belongs to. Edges between files become edges between the parts that hold them.
     let mut problems = Vec::new();
@@ -506,6 +509,13 @@ fn no_import_cycle() {
             ));
         }
     }
+    problems
+}
+
+#[test]
+fn no_import_cycle() {
+    let g = graph(&src());
+    let problems = import_cycles(&g);
     assert!(
         problems.is_empty(),
         "import cycles (each line: the uses that close one cycle):\n  {}",
@@ -519,7 +529,7 @@ fn no_import_cycle() {
 
 #[test]
 fn internal_code_names_the_defining_module() {
-    let g = graph();
+    let g = graph(&src());
     assert!(
         g.root_uses.is_empty(),
         "these files use the crate root's re-exports; name the defining module instead:\n  {}",
@@ -528,5 +538,58 @@ fn internal_code_names_the_defining_module() {
             .map(|(f, p)| format!("{f}: {p}"))
             .collect::<Vec<_>>()
             .join("\n  ")
+    );
+}
+
+/// The checks find what they look for, on a small tree with one of each mistake.
+#[test]
+fn the_checks_catch_upward_edges_cycles_and_root_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("dir");
+        std::fs::write(p, text).expect("write");
+    };
+    write(
+        "lib.rs",
+        "pub mod task;\npub mod engine;\npub use task::Task;\n",
+    );
+    write(
+        "task/mod.rs",
+        "// crate::engine in a comment is no edge\nuse crate::engine::Engine;\npub struct Task;\n",
+    );
+    write(
+        "engine/mod.rs",
+        "mod a;\nmod b;\nuse crate::task::{Task, self};\npub struct Engine;\n",
+    );
+    write(
+        "engine/a.rs",
+        "use super::b::X;\nuse crate::Task;\npub struct Y;\n",
+    );
+    write(
+        "engine/b.rs",
+        "pub struct X;\nfn f() { let _ = super::a::Y; }\n#[cfg(test)]\nmod tests {\n    use crate::engine::Nothing;\n}\n",
+    );
+    let g = graph(root);
+    let upward = upward_edges(&g);
+    assert_eq!(
+        upward,
+        vec!["task/mod.rs (definitions) uses engine/mod.rs (runtime)".to_string()]
+    );
+    let cycles = import_cycles(&g);
+    assert!(
+        cycles
+            .iter()
+            .any(|c| c.starts_with("in engine:") && c.contains("engine/a.rs → engine/b.rs")),
+        "{cycles:?}"
+    );
+    assert!(
+        cycles.iter().any(|c| c.starts_with("in the crate:")),
+        "task ⇄ engine: {cycles:?}"
+    );
+    assert_eq!(
+        g.root_uses,
+        vec![("engine/a.rs".to_string(), "crate::Task".to_string())]
     );
 }

@@ -14,12 +14,13 @@
 
 use std::process::ExitCode;
 
-use flytekit_idl::core::{Literal, LiteralMap, LiteralType, SimpleType, literal_type};
+use flytekit_idl::core::{Literal, LiteralMap, LiteralType};
 
+use super::lookup::{LookupError, find_entity, list, task_names, workflow_names};
+use super::values::{is_bool, value_to_literal};
 use crate::engine::{
     CacheMode, Engine, EngineOptions, LocalCache, ProgressMode, default_cache_dir, outputs_to_json,
 };
-use crate::task::registered as registered_tasks;
 use crate::type_engine::{describe_type, literal_to_json};
 use crate::workflow::Entity;
 
@@ -69,9 +70,24 @@ pub struct RunArgs {
     /// sandbox; repeatable.
     #[arg(long = "reference-package", value_name = "PATH")]
     pub reference_packages: Vec<std::path::PathBuf>,
+    /// Run every task container of the sandbox inside its image (pulled from its registry,
+    /// isolated with bubblewrap), as a cluster runs it; images an ImageSpec makes are built and
+    /// pushed first when missing. Implies `--sandbox`.
+    #[arg(long)]
+    pub in_image: bool,
+    /// With `--in-image`: the images, as for `package` (`[NAME=]URI`, or an ImageSpec YAML
+    /// file), repeatable.
+    #[arg(long, short = 'i', value_name = "[NAME=]URI|SPEC.yaml")]
+    pub image: Vec<String>,
+    /// With `--in-image`: the binary's name or path in the image (default: this binary's name).
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<String>,
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
+    /// Running on a Flyte cluster instead (`--remote`).
+    #[command(flatten)]
+    pub remote: super::remote::RemoteRunArgs,
     /// The inputs: `--<input> <value>` pairs.
     #[arg(
         trailing_var_arg = true,
@@ -84,28 +100,9 @@ pub struct RunArgs {
 /// A usage error of `run`: what is wrong and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// No workflow or task has the given name.
-    #[error(
-        "no workflow or task named '{name}'{suggestion}\navailable workflows: {workflows}\navailable tasks: {tasks}"
-    )]
-    UnknownEntity {
-        /// The name given.
-        name: String,
-        /// ` (did you mean 'x'?)` or empty.
-        suggestion: String,
-        /// Registered workflows, comma-separated.
-        workflows: String,
-        /// Registered tasks, comma-separated.
-        tasks: String,
-    },
-    /// The name matches several entities.
-    #[error("'{name}' is ambiguous; use one of: {candidates}")]
-    Ambiguous {
-        /// The name given.
-        name: String,
-        /// The matching full names.
-        candidates: String,
-    },
+    /// The name names no entity, or several.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
     /// An argument is not a `--<input>` flag.
     #[error("unexpected argument '{arg}'; inputs are given as --<input> <value>")]
     Unexpected {
@@ -219,6 +216,19 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }
         Parsed::Inputs(m) => m,
     };
+    if let Some(flag) = args.remote.misplaced() {
+        return Err(RunError::Option(format!(
+            "{flag} applies only with --remote"
+        )));
+    }
+    if args.remote.remote {
+        if args.sandbox || args.sandbox_store.is_some() {
+            return Err(RunError::Option(
+                "--sandbox runs locally; leave it out with --remote".into(),
+            ));
+        }
+        return Ok(super::remote::run_remote(&entity, inputs, &args.remote).await);
+    }
     let options = EngineOptions {
         concurrency: args
             .concurrency
@@ -236,7 +246,7 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         } else {
             ProgressMode::Auto
         },
-        sandbox: (args.sandbox || args.sandbox_store.is_some()).then(|| {
+        sandbox: (args.sandbox || args.in_image || args.sandbox_store.is_some()).then(|| {
             crate::engine::SandboxOptions::new(args.sandbox_store.clone().unwrap_or_else(|| {
                 std::env::temp_dir()
                     .join("flytekit-rs")
@@ -247,13 +257,29 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }),
         ..EngineOptions::default()
     };
-    let options = super::control::apply(
+    let mut options = super::control::apply(
         options,
         &args.signals,
         &args.approvals,
         &args.reference_packages,
     )
     .map_err(RunError::Option)?;
+    if args.in_image {
+        // `--in-image` (cli/build.rs, engine/isolate.rs): containers run inside their images.
+        match super::build::in_image_runs(&entity, &args.image, args.binary.as_deref(), args.quiet)
+            .await
+        {
+            Ok(runs) => {
+                if let Some(sandbox) = options.sandbox.as_mut() {
+                    sandbox.in_image = Some(runs);
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
     let engine = Engine::new(options);
     // Ctrl-C drops the run: in-process tasks stop at their next await, sandbox containers are
     // killed (their processes are tied to the run), and the exit status is 130.
@@ -277,76 +303,6 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
             eprintln!("error: {e}");
             Ok(ExitCode::FAILURE)
         }
-    }
-}
-
-fn workflow_names() -> Vec<String> {
-    crate::workflow::registered()
-        .iter()
-        .map(|w| w.name().to_string())
-        .collect()
-}
-
-fn task_names() -> Vec<String> {
-    let mut v: Vec<String> = registered_tasks()
-        .iter()
-        .map(|t| t.name().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
-fn list(names: Vec<String>) -> String {
-    if names.is_empty() {
-        "(none)".to_string()
-    } else {
-        names.join(", ")
-    }
-}
-
-/// Finds a registered workflow or task by full name, or by a unique `.`-separated suffix.
-pub fn find_entity(name: &str) -> Result<Entity, RunError> {
-    let mut all: Vec<Entity> = crate::workflow::registered()
-        .into_iter()
-        .map(Entity::Workflow)
-        .collect();
-    all.extend(registered_tasks().into_iter().map(Entity::Task));
-    all.extend(
-        crate::workflow::registered_launch_plans()
-            .into_iter()
-            .map(Entity::LaunchPlan),
-    );
-    if let Some(e) = all.iter().find(|e| e.name() == name) {
-        return Ok(e.clone());
-    }
-    let suffix = format!(".{name}");
-    let matches: Vec<&Entity> = all.iter().filter(|e| e.name().ends_with(&suffix)).collect();
-    match matches.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
-            let best = all
-                .iter()
-                .flat_map(|e| [e.name(), e.short_name()])
-                .map(|n| (strsim::jaro_winkler(n, name), n))
-                .filter(|(s, _)| *s > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0));
-            Err(RunError::UnknownEntity {
-                name: name.to_string(),
-                suggestion: best
-                    .map(|(_, n)| format!(" (did you mean '{n}'?)"))
-                    .unwrap_or_default(),
-                workflows: list(workflow_names()),
-                tasks: list(task_names()),
-            })
-        }
-        many => Err(RunError::Ambiguous {
-            name: name.to_string(),
-            candidates: many
-                .iter()
-                .map(|e| format!("{} ({})", e.name(), e.kind()))
-                .collect::<Vec<_>>()
-                .join(", "),
-        }),
     }
 }
 
@@ -404,10 +360,6 @@ fn input_specs(entity: &Entity) -> Vec<InputSpec> {
     }
 }
 
-fn is_bool(ty: &LiteralType) -> bool {
-    matches!(ty.r#type, Some(literal_type::Type::Simple(s)) if s == SimpleType::Boolean as i32)
-}
-
 fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<Parsed, RunError> {
     let specs = input_specs(entity);
     let mut out = LiteralMap::default();
@@ -456,6 +408,20 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                         _ => opts.reference_packages.push(v.into()),
                     }
                 }
+                "in-image" => {
+                    opts.sandbox = true;
+                    opts.in_image = true;
+                }
+                "image" => opts.image.push(next_value(&mut i).ok_or_else(|| {
+                    RunError::Option("--image needs [NAME=]URI or an ImageSpec YAML file".into())
+                })?),
+                "binary" => {
+                    opts.binary = Some(next_value(&mut i).ok_or_else(|| {
+                        RunError::Option("--binary needs the binary's path in the image".into())
+                    })?);
+                }
+                "remote" => opts.remote.remote = true,
+                "wait" => opts.remote.wait = true,
                 "sandbox-store" => {
                     opts.sandbox = true;
                     opts.sandbox_store = Some(next_value(&mut i).ok_or_else(|| {
@@ -515,13 +481,11 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                 name: spec.name.clone(),
             });
         }
-        let lit = crate::type_engine::literal_from_text(&spec.ty, &value).map_err(|reason| {
-            RunError::BadValue {
-                name: spec.name.clone(),
-                ty: describe_type(&spec.ty),
-                value: value.clone(),
-                reason,
-            }
+        let lit = value_to_literal(&spec.ty, &value).map_err(|reason| RunError::BadValue {
+            name: spec.name.clone(),
+            ty: describe_type(&spec.ty),
+            value: value.clone(),
+            reason,
         })?;
         out.literals.insert(spec.name.clone(), lit);
     }

@@ -24,63 +24,9 @@ use std::process::ExitCode;
 use flytekit_idl::Message;
 use flytekit_idl::admin::TaskSpec;
 
+use super::registration::{RegistrationArgs, VERSION_PLACEHOLDER};
 use crate::settings::SerializationSettings;
 use crate::workflow::{LaunchPlan, Workflow, WorkflowError};
-
-/// Where and how entities are registered: shared by `serialize` and `package`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct RegistrationArgs {
-    /// Flyte project of the identifiers.
-    #[arg(long, short = 'p', default_value = "flytesnacks")]
-    pub project: String,
-    /// Flyte domain of the identifiers.
-    #[arg(long, short = 'd', default_value = "development")]
-    pub domain: String,
-    /// Version of the identifiers. Default: a hash of what is shipped (the binary, or the fast
-    /// bundle with `--fast`, the images, the environment and the serialized entities), so
-    /// unchanged code registers under the same version; printed to stderr as `version: <v>`.
-    #[arg(long, short = 'v')]
-    pub version: Option<String>,
-    /// Images: `uri` (the default image) or `name=uri`, repeatable; tasks without an image use
-    /// the default (also taken from `FLYTE_INTERNAL_IMAGE`).
-    #[arg(long, short = 'i', value_name = "[NAME=]URI")]
-    pub image: Vec<String>,
-    /// The binary's name or path inside the image (default: this binary's file name).
-    #[arg(long, value_name = "PATH")]
-    pub binary: Option<String>,
-    /// Environment for every task, `KEY=VALUE`, repeatable (before each task's own).
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
-}
-
-impl RegistrationArgs {
-    /// The serialization settings these arguments describe; without `--version` their version
-    /// is [`VERSION_PLACEHOLDER`] (see [`serialize_versioned`]).
-    pub fn settings(&self) -> Result<SerializationSettings, String> {
-        let image_config = crate::image::ImageConfig::from_cli_values(&self.image, "image")
-            .map_err(|e| e.to_string())?;
-        let mut env = Vec::new();
-        for kv in &self.env {
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| format!("--env {kv}: expected KEY=VALUE"))?;
-            env.push((k.to_string(), v.to_string()));
-        }
-        let version = self.version.as_deref().unwrap_or(VERSION_PLACEHOLDER);
-        if version.is_empty() {
-            return Err(
-                "--version is empty; give a version, or leave it out to use a content hash".into(),
-            );
-        }
-        let mut s = SerializationSettings::new(&self.project, &self.domain, version)
-            .with_image_config(image_config);
-        s.env = env;
-        if let Some(b) = &self.binary {
-            s.binary = b.clone();
-        }
-        Ok(s)
-    }
-}
 
 /// Arguments of `serialize`.
 #[derive(Debug, Clone, clap::Args)]
@@ -218,9 +164,6 @@ pub fn serialize_entities(
     Ok(out)
 }
 
-/// The version entities are serialized with before their content version is known.
-pub const VERSION_PLACEHOLDER: &str = "flytekit-rs-content-version-placeholder";
-
 /// The content version of a registration: the lowercase base32 (RFC 4648 alphabet, no padding)
 /// of the first 16 bytes of a SHA-256, 26 characters of `[a-z2-7]`, valid in any Flyte
 /// identifier. The hash covers, each length-prefixed: `code` (a digest of the shipped code,
@@ -320,7 +263,7 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
     } else {
         let mut v = Vec::new();
         for name in &args.workflows {
-            match super::run::find_entity(name) {
+            match super::lookup::find_entity(name) {
                 Ok(crate::workflow::Entity::Workflow(w)) => v.push(w),
                 // A launch plan goes with its workflow (serialize_entities adds the plan).
                 Ok(crate::workflow::Entity::LaunchPlan(lp)) => v.push(lp.workflow().clone()),
@@ -341,8 +284,9 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
         }
         v
     };
-    let mut settings = match args.registration.settings() {
-        Ok(s) => s,
+    // `--image spec.yaml` names the spec's image (cli/build.rs).
+    let mut settings = match super::registration::registration_settings(&args.registration, None) {
+        Ok((s, _)) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);

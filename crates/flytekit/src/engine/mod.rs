@@ -23,6 +23,7 @@ mod catalog;
 mod exec;
 mod gates;
 mod graph;
+pub(crate) mod isolate;
 mod package;
 mod progress;
 mod references;

@@ -57,8 +57,16 @@ pub const FAST_FAIL_ENV: &str = "FLYTE_IMG_FAST_FAIL";
 pub const DEFAULT_BINARY_DIR: &str = "/usr/local/bin";
 /// Default working directory (flytekit's `DEFAULT_IN_CONTAINER_SRC_PATH`).
 pub const DEFAULT_WORKDIR: &str = "/root";
-/// Base image when none is given (flytekit's default builder uses the same).
-pub const DEFAULT_BASE_IMAGE: &str = "debian:bookworm-slim";
+/// Base image when none is given: distroless `cc` (Debian 12): glibc 2.36, libgcc, CA
+/// certificates, tzdata, `/etc/passwd` with `root` and `nonroot`, nothing else (no shell, no
+/// package manager). A Rust task binary built on glibc 2.36 or older needs no more, and the
+/// storage client needs the CA certificates. flytekit's default builder uses
+/// `debian:bookworm-slim`, which lacks them; that remains the default of a spec that installs
+/// `apt_packages` or runs `commands` ([`DEFAULT_APT_BASE_IMAGE`]).
+pub const DEFAULT_BASE_IMAGE: &str = "gcr.io/distroless/cc-debian12";
+/// Base image when none is given and the spec installs `apt_packages` or runs `commands` (they
+/// need `apt-get` and a shell, which the distroless default has not).
+pub const DEFAULT_APT_BASE_IMAGE: &str = "debian:bookworm-slim";
 
 static REGISTRY_REGEX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(localhost:\d{1,5}|([a-z\d\._-]+)(:\d{1,5})?)(/[\w\.-]+)*$")
@@ -137,7 +145,8 @@ pub struct ImageSpec {
     pub name: String,
     /// Registry and namespace, e.g. `ghcr.io/org` or `localhost:30000`; lowercased.
     pub registry: Option<String>,
-    /// The base image; [`DEFAULT_BASE_IMAGE`] when `None`.
+    /// The base image; [`DEFAULT_BASE_IMAGE`] when `None` ([`DEFAULT_APT_BASE_IMAGE`] with
+    /// `apt_packages` or `commands`).
     pub base_image: Option<BaseImage>,
     /// `os/arch[/variant]`, default `linux/amd64`.
     pub platform: String,
@@ -457,9 +466,13 @@ impl ImageSpec {
     }
 
     /// The base image reference: the given name, a nested spec's image name, or
-    /// [`DEFAULT_BASE_IMAGE`].
+    /// [`DEFAULT_BASE_IMAGE`] ([`DEFAULT_APT_BASE_IMAGE`] for a spec with `apt_packages` or
+    /// `commands`).
     pub fn base_image_name(&self) -> Result<String, ImageError> {
         match &self.base_image {
+            None if !self.apt_packages.is_empty() || !self.commands.is_empty() => {
+                Ok(DEFAULT_APT_BASE_IMAGE.to_string())
+            }
             None => Ok(DEFAULT_BASE_IMAGE.to_string()),
             Some(BaseImage::Name(name)) => Ok(name.clone()),
             Some(BaseImage::Spec(spec)) => spec.image_name(),

@@ -18,7 +18,7 @@ pub enum Fetched {
     Download,
 }
 
-/// Downloaded payloads, on disk and keyed by digest (a [`DigestCache`]): a hit is verified again,
+/// Downloaded payloads, on disk and keyed by digest: a hit is verified again,
 /// a corrupt file is replaced by a fresh download, and failing to write the cache is not an error
 /// (the load goes on without it).
 #[derive(Clone, Debug)]

@@ -4,7 +4,6 @@ use std::io::{Read, Write};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 use super::{InstanceError, MAX_DECODED_PAYLOAD};
 
@@ -76,10 +75,7 @@ pub(crate) fn decompress(data: &[u8], what: &str) -> Result<Vec<u8>, InstanceErr
     Ok(out)
 }
 
-/// The hex SHA-256 of `data`.
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
+pub use crate::disk_cache::sha256_hex;
 
 /// Checks that `hex` is a lowercase hex SHA-256 (it becomes a file name in the cache).
 pub(crate) fn valid_sha256(hex: &str) -> bool {

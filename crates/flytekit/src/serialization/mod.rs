@@ -21,4 +21,5 @@ mod workflow;
 
 pub(crate) use dynamic::{DynamicOutcome, compile_dynamic};
 pub use error::SerializeError;
+pub(crate) use workflow::entity_nodes;
 pub use workflow::{WorkflowClosure, sub_workflows};

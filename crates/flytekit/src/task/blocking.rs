@@ -28,7 +28,7 @@ pub async fn run_blocking<T: Send + 'static>(
     match tokio::task::spawn_blocking(f).await {
         Ok(v) => Ok(v),
         Err(e) if e.is_panic() => Err(TaskError::from_panic(task, e.into_panic())),
-        Err(e) => Err(TaskError::System(format!(
+        Err(e) => Err(TaskError::system(format!(
             "task '{task}' was cancelled: {e}"
         ))),
     }

@@ -367,15 +367,13 @@ impl Task {
         cx: &ExecutionContext,
     ) -> Result<LiteralMap, TaskError> {
         let Some(body) = &self.0.body else {
-            return Err(TaskError::System(format!(
+            return Err(TaskError::system(format!(
                 "task {} has no body of its own; run it through the engine or the entrypoint",
                 self.name()
             )));
         };
         if let Some(pre) = &self.0.pre_execute {
-            pre(cx).map_err(|e| {
-                TaskError::System(format!("pre_execute failed: {}", error_chain(&*e)))
-            })?;
+            pre(cx).map_err(|e| TaskError::system_caused_by("pre_execute failed", e))?;
         }
         cx.record_phase("Execute user level code");
         let body = body(cx.clone(), inputs.clone());
@@ -385,9 +383,9 @@ impl Task {
         };
         cx.record_phase("Post-process outputs");
         match &self.0.post_execute {
-            Some(post) => post(cx, outputs).map_err(|e| {
-                TaskError::System(format!("post_execute failed: {}", error_chain(&*e)))
-            }),
+            Some(post) => {
+                post(cx, outputs).map_err(|e| TaskError::system_caused_by("post_execute failed", e))
+            }
             None => Ok(outputs),
         }
     }
@@ -599,20 +597,15 @@ impl TaskBuilder {
         self
     }
 
-    /// Enables caching under `version`.
+    /// Caches the task's outputs under `version` (Flyte's "discoverable"; a new version
+    /// invalidates earlier outputs).
     pub fn cache(mut self, version: impl Into<String>) -> Self {
         self.config.cache = true;
         self.config.cache_version = version.into();
         self
     }
 
-    /// Sets the cache flag alone (a version must follow through [`cache_version`](Self::cache_version)).
-    pub fn cache_enabled(mut self, on: bool) -> Self {
-        self.config.cache = on;
-        self
-    }
-
-    /// Sets the cache version.
+    /// Records a cache version without enabling the cache (flytekit serializes it either way).
     pub fn cache_version(mut self, v: impl Into<String>) -> Self {
         self.config.cache_version = v.into();
         self
@@ -826,6 +819,7 @@ pub async fn write_output<T: FlyteType>(
 }
 
 /// A task registered by `#[task]`, found by the default resolver, `list`, `run` and `package`.
+#[doc(hidden)]
 pub struct TaskRegistration {
     build: fn() -> Task,
 }

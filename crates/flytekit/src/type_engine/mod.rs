@@ -32,7 +32,9 @@ use flytekit_idl::core::{Literal, LiteralMap, LiteralType};
 use crate::storage::Storage;
 
 mod containers;
+#[doc(hidden)]
 pub mod dataclass;
+#[doc(hidden)]
 pub mod enums;
 mod flyte_error;
 mod json;

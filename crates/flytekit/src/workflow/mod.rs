@@ -446,6 +446,7 @@ pub(crate) fn short_name(name: &str) -> &str {
 /// The default registered name of an entity named `function`, from the `module_path!()` of its
 /// companion module: `app::flows::wf` + `wf` → `app.flows.wf` (the companion module's own segment
 /// is dropped; Rust's `::` becomes Flyte's `.`).
+#[doc(hidden)]
 pub fn entity_name(module_path: &str, function: &str) -> String {
     let parent = module_path
         .strip_suffix(function)
@@ -455,6 +456,7 @@ pub fn entity_name(module_path: &str, function: &str) -> String {
 }
 
 /// A workflow registered by `#[workflow]`, found by `run`, `list` and `serialize`.
+#[doc(hidden)]
 pub struct WorkflowRegistration {
     build: fn() -> Workflow,
 }
