@@ -55,10 +55,21 @@ mod sealed {
 
 /// A type whose values a condition can compare for equality: Flyte's primitives. Both sides of
 /// a comparison have the same type.
+#[diagnostic::on_unimplemented(
+    message = "a condition cannot compare values of type `{Self}`",
+    label = "not a Flyte primitive",
+    note = "conditions compare integers, floats, strings, booleans, datetimes and durations \
+            (as Propeller does); test optional values with `is_none()`"
+)]
 pub trait Comparable: FlyteType + sealed::Sealed {}
 
 /// A [`Comparable`] type whose values are ordered (`gt`, `ge`, `lt`, `le`): every primitive but
 /// `bool`, as in Propeller.
+#[diagnostic::on_unimplemented(
+    message = "values of type `{Self}` are not ordered in a condition",
+    label = "`gt`, `ge`, `lt` and `le` need an ordered primitive",
+    note = "compare booleans with `eq`/`ne` or `is_true()`/`is_false()`"
+)]
 pub trait Ordered: Comparable {}
 
 macro_rules! comparable {
@@ -82,6 +93,11 @@ pub(super) struct ConditionInput {
 }
 
 /// One side of a comparison: a promise of `T` or a constant `T` (`&str` for `String`).
+#[diagnostic::on_unimplemented(
+    message = "a condition on a `Promise<{T}>` cannot compare it with `{Self}`",
+    label = "expected a `Promise<{T}>` or a `{T}` constant",
+    note = "both sides of a comparison have the same primitive type, as flytekit requires"
+)]
 pub trait Operand<'w, T> {
     /// The operand in the workflow under construction `wf`.
     #[doc(hidden)]
