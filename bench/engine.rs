@@ -1,7 +1,9 @@
-//! The flytekit-rs side of `bench/engine.sh`: the local engine on a chain of N trivial task nodes
-//! and on a fan-out of N-1 nodes gathered by one node.
+//! The flytekit-rs side of `bench/engine.sh`: the local engine on a chain of N trivial task nodes,
+//! on a fan-out of N-1 nodes gathered by one node, and on a chain of N conditionals (each
+//! evaluates its condition and runs one of its two task nodes).
 //!
-//! Prints one JSON line: `{"n": N, "chain_s": [...], "fan_s": [...]}`, wall times of each run in
+//! Prints one JSON line: `{"n": N, "chain_s": [...], "fan_s": [...], "branch_s": [...]}`, wall
+//! times of each run in
 //! seconds. Workflow construction is outside the clock; each run goes through `Engine::run`
 //! (input validation, scheduling, literal round trips through `Task::dispatch`), with the cache
 //! and progress off.
@@ -21,8 +23,29 @@ fn inc(x: i64) -> i64 {
 }
 
 #[task]
+fn dec(x: i64) -> i64 {
+    x - 1
+}
+
+#[task]
 fn total(xs: Vec<i64>) -> i64 {
     xs.iter().sum()
+}
+
+/// `x = conditional("c<i>").if_(x >= 0).then(inc(x)).else_().then(dec(x))`, N times.
+fn branches(n: usize) -> Workflow {
+    let b = WorkflowBuilder::new("bench.branches");
+    let mut p = b.input::<i64>("x");
+    for i in 0..n {
+        p = b
+            .conditional(&format!("c{i}"))
+            .if_(p.ge(0))
+            .then(inc::node(&b, p))
+            .else_()
+            .then(dec::node(&b, p));
+    }
+    b.output::<i64>("o0", p);
+    b.build().expect("valid workflow")
 }
 
 fn chain(n: usize) -> Workflow {
@@ -79,18 +102,20 @@ fn main() {
         progress: ProgressMode::Off,
         ..EngineOptions::default()
     });
-    let (c, f) = (chain(n), fan(n));
-    let (chain_s, fan_s) = rt.block_on(async {
+    let (c, f, br) = (chain(n), fan(n), branches(n));
+    let (chain_s, fan_s, branch_s) = rt.block_on(async {
         // One warm-up run each (allocator, thread pool).
         timed(&engine, &c, 1, n as i64).await;
         timed(&engine, &f, 1, n as i64 - 1).await;
+        timed(&engine, &br, 1, n as i64).await;
         (
             timed(&engine, &c, runs, n as i64).await,
             timed(&engine, &f, runs, n as i64 - 1).await,
+            timed(&engine, &br, runs, n as i64).await,
         )
     });
     println!(
         "{}",
-        serde_json::json!({"n": n, "chain_s": chain_s, "fan_s": fan_s})
+        serde_json::json!({"n": n, "chain_s": chain_s, "fan_s": fan_s, "branch_s": branch_s})
     );
 }

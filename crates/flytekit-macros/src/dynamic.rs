@@ -86,6 +86,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         output_types(&output)
     };
     let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
+    crate::node::check_output_names(&args.outputs, outs.len(), sig.output.span())?;
 
     // 1. The graph builder.
     let wf = syn::Ident::new("__flytekit_wf", Span::call_site());
@@ -93,7 +94,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let mut body = func.block.clone();
     Rewriter { wf: wf.clone() }.visit_block_mut(&mut body);
     let params = inputs.iter().map(|(n, t)| quote! { #n: #t });
-    let bind_outputs = crate::workflow::bind_outputs(&wf, &outs, tuple_out);
+    let bind_outputs = crate::workflow::bind_outputs(&wf, &outs, tuple_out, &args.outputs);
     let builder = quote! {
         #[doc(hidden)]
         #[allow(non_snake_case, unused_variables, clippy::redundant_closure_call, clippy::let_unit_value)]
@@ -107,7 +108,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     // 2. The native function that runs the task locally.
     let native_params = inputs.iter().map(|(n, t)| quote! { #n: #t });
-    let (set_inputs, result) = crate::workflow::local_call(&inputs, &outs, tuple_out);
+    let (set_inputs, result) =
+        crate::workflow::local_call(&inputs, &outs, tuple_out, &args.outputs);
     let native_doc = format!(
         "Runs the dynamic task `{fn_str}` on the local engine (in-process, default options): builds \
          its workflow from the inputs and runs it. The task entity is \

@@ -262,6 +262,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     };
     let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
 
+    crate::node::check_output_names(&args.outputs, outs.len(), sig.output.span())?;
     let block = body_block(&Call {
         fn_str: &fn_str,
         callee,
@@ -272,9 +273,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         instance_first: self_ty.is_some(),
         inputs: &inputs,
         outs: &outs,
+        output_names: &args.outputs,
         tuple_out,
     });
-    let (input_decls, output_decls) = interface_decls(&inputs, &outs, &lines);
+    let (input_decls, output_decls) = interface_decls(&inputs, &outs, &lines, &args.outputs);
     let docs = lines.join("\n");
     let docs = docs.trim();
     let calls = &args.calls;
@@ -298,6 +300,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         quote! { #instance: &#instance_ty, },
         &inputs,
         &output,
+        &args.outputs,
         quote! {
             match task(#instance) {
                 ::std::result::Result::Ok(t) => t,

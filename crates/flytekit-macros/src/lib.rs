@@ -9,8 +9,10 @@ mod dataset;
 mod derive;
 mod dynamic;
 mod instance_task;
+mod launch_plan;
 mod map;
 mod node;
+mod reference;
 mod task;
 mod workflow;
 
@@ -64,6 +66,42 @@ pub fn dynamic(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn instance_task(args: TokenStream, item: TokenStream) -> TokenStream {
     instance_task::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Declares a launch plan of a workflow on the signature of its callable inputs. See
+/// `flytekit::workflow::LaunchPlan`.
+#[proc_macro_attribute]
+pub fn launch_plan(args: TokenStream, item: TokenStream) -> TokenStream {
+    launch_plan::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Declares a task registered elsewhere (project, domain, name, version) by its signature.
+/// See `flytekit::workflow::Reference`.
+#[proc_macro_attribute]
+pub fn reference_task(args: TokenStream, item: TokenStream) -> TokenStream {
+    reference::expand("task", args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Declares a launch plan registered elsewhere by its signature. See
+/// `flytekit::workflow::Reference`.
+#[proc_macro_attribute]
+pub fn reference_launch_plan(args: TokenStream, item: TokenStream) -> TokenStream {
+    reference::expand("launch plan", args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Declares a workflow registered elsewhere by its signature. See
+/// `flytekit::workflow::Reference`.
+#[proc_macro_attribute]
+pub fn reference_workflow(args: TokenStream, item: TokenStream) -> TokenStream {
+    reference::expand("workflow", args.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

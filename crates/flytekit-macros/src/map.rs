@@ -25,6 +25,7 @@ pub(crate) fn map_modules(
     fn_str: &str,
     inputs: &[(syn::Ident, syn::Type)],
     outputs: &[syn::Type],
+    output_name: &str,
 ) -> TokenStream {
     if outputs.len() > 1 {
         return quote! {};
@@ -53,7 +54,7 @@ pub(crate) fn map_modules(
                 ::flytekit::workflow::Promise<'w, ::std::vec::Vec<<M as ::flytekit::__private::MapMode>::Out<#ty>>>
             },
             quote! {
-                __flytekit_node.output::<::std::vec::Vec<<M as ::flytekit::__private::MapMode>::Out<#ty>>>("o0")
+                __flytekit_node.output::<::std::vec::Vec<<M as ::flytekit::__private::MapMode>::Out<#ty>>>(#output_name)
             },
         ),
     };

@@ -16,7 +16,7 @@
 //! ```
 //!
 //! An entity without outputs returns the node handle (`NodeRef`) instead of a promise; a tuple
-//! output returns a tuple of promises named `o0`, `o1`, ...
+//! output returns a tuple of promises named `o0`, `o1`, ... — or as `outputs(a, b)` names them.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -37,10 +37,11 @@ pub(crate) fn node_fn(
     vis: &syn::Visibility,
     inputs: &[(syn::Ident, syn::Type)],
     output: &syn::Type,
+    names: &[String],
     entity: TokenStream,
 ) -> TokenStream {
     let _ = vis;
-    node_fn_with(TokenStream::new(), inputs, output, entity)
+    node_fn_with(TokenStream::new(), inputs, output, names, entity)
 }
 
 /// [`node_fn`] with parameters `lead` (e.g. `instance: &Table,`) before the inputs; `entity` may
@@ -49,6 +50,7 @@ pub(crate) fn node_fn_with(
     lead: TokenStream,
     inputs: &[(syn::Ident, syn::Type)],
     output: &syn::Type,
+    names: &[String],
     entity: TokenStream,
 ) -> TokenStream {
     let wf = syn::Ident::new("__flytekit_wf", Span::call_site());
@@ -67,16 +69,19 @@ pub(crate) fn node_fn_with(
             quote! { ::flytekit::workflow::NodeRef<'w> },
             quote! { #node },
         ),
-        [single] if !is_tuple(output) => (
-            quote! { ::flytekit::workflow::Promise<'w, #single> },
-            quote! { #node.output::<#single>("o0") },
-        ),
+        [single] if !is_tuple(output) => {
+            let name = output_name(names, 0);
+            (
+                quote! { ::flytekit::workflow::Promise<'w, #single> },
+                quote! { #node.output::<#single>(#name) },
+            )
+        }
         many => {
             let tys = many
                 .iter()
                 .map(|ty| quote! { ::flytekit::workflow::Promise<'w, #ty> });
             let vals = many.iter().enumerate().map(|(i, ty)| {
-                let name = format!("o{i}");
+                let name = output_name(names, i);
                 quote! { #node.output::<#ty>(#name) }
             });
             (quote! { ( #(#tys,)* ) }, quote! { ( #(#vals,)* ) })
@@ -97,6 +102,50 @@ pub(crate) fn node_fn_with(
             #value
         }
     }
+}
+
+/// The name of output `i`: the declared name (`outputs(total, label)`), else `o<i>`.
+pub(crate) fn output_name(names: &[String], i: usize) -> String {
+    names.get(i).cloned().unwrap_or_else(|| format!("o{i}"))
+}
+
+/// Parses `outputs(a, b, ...)`: the names of an entity's outputs, in order (flytekit's
+/// `NamedTuple` outputs).
+pub(crate) fn parse_output_names(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Vec<String>> {
+    let mut names = Vec::new();
+    meta.parse_nested_meta(|inner| {
+        let ident = inner
+            .path
+            .get_ident()
+            .ok_or_else(|| inner.error("expected an output name, e.g. `outputs(total, label)`"))?;
+        let name = ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
+        if names.contains(&name) {
+            return Err(inner.error(format!("output `{name}` is named twice")));
+        }
+        names.push(name);
+        Ok(())
+    })?;
+    Ok(names)
+}
+
+/// Checks that `names` (when given) name each of the `count` outputs.
+pub(crate) fn check_output_names(
+    names: &[String],
+    count: usize,
+    span: proc_macro2::Span,
+) -> syn::Result<()> {
+    if !names.is_empty() && names.len() != count {
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "`outputs(..)` names {} output(s) but the function returns {count}; name each \
+                 element of the returned tuple",
+                names.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The output types of an entity: none for `()`, the elements of a tuple, or the single type.

@@ -21,7 +21,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::spanned::Spanned;
 
-use crate::node::{node_fn, output_types};
+use crate::node::{check_output_names, node_fn, output_name, output_types};
 use crate::workflow::{ident_str, is_unit, strip_parens};
 
 /// Options of `#[task(...)]`, each turned into one builder call.
@@ -29,6 +29,8 @@ use crate::workflow::{ident_str, is_unit, strip_parens};
 pub(crate) struct Args {
     pub(crate) calls: Vec<TokenStream>,
     pub(crate) name: Option<syn::LitStr>,
+    /// `outputs(a, b)`: the outputs' names (default `o0`, `o1`, ...).
+    pub(crate) outputs: Vec<String>,
     has_requests_or_limits: Option<Span>,
     has_resources: Option<Span>,
     cache: Option<syn::LitBool>,
@@ -39,7 +41,7 @@ pub(crate) const OPTIONS: &str = "name, task_type, image, image_spec, retries, t
                        cache_serialize, cache_ignored_inputs, interruptible, deprecated, requests(..), \
                        limits(..), resources(..), env(..), secret(..), pod_template, \
                        pod_template_name, accelerator, shared_memory, enable_deck, deck_fields(..), \
-                       labels(..), annotations(..), tags(..)";
+                       labels(..), annotations(..), tags(..), outputs(..)";
 
 fn lit_str(meta: &syn::meta::ParseNestedMeta) -> syn::Result<syn::LitStr> {
     meta.value()?.parse()
@@ -186,6 +188,10 @@ impl Args {
             let call = match key.as_str() {
                 "name" => {
                     out.name = Some(lit_str(&meta)?);
+                    return Ok(());
+                }
+                "outputs" => {
+                    out.outputs = crate::node::parse_output_names(&meta)?;
                     return Ok(());
                 }
                 "task_type" => {
@@ -545,6 +551,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     };
     let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
 
+    check_output_names(&args.outputs, outs.len(), sig.output.span())?;
     let block = body_block(&Call {
         fn_str: &fn_str,
         callee: quote! { super::#fn_name },
@@ -555,6 +562,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         instance_first: false,
         inputs: &inputs,
         outs: &outs,
+        output_names: &args.outputs,
         tuple_out,
     });
     let body = quote! {
@@ -574,7 +582,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             attribute: "#[task]",
         },
         body,
-        crate::map::map_modules(&fn_str, &inputs, &outs),
+        crate::map::map_modules(&fn_str, &inputs, &outs, &output_name(&args.outputs, 0)),
     );
     Ok(quote! {
         #func
@@ -602,6 +610,8 @@ pub(crate) struct Call<'a> {
     pub instance_first: bool,
     pub inputs: &'a [(syn::Ident, syn::Type)],
     pub outs: &'a [syn::Type],
+    /// The declared output names (`outputs(..)`); empty for flytekit's `o0`, `o1`, ...
+    pub output_names: &'a [String],
     pub tuple_out: bool,
 }
 
@@ -619,6 +629,7 @@ pub(crate) fn body_block(c: &Call) -> TokenStream {
         instance_first,
         inputs,
         outs,
+        output_names,
         tuple_out,
     } = c;
     let reads = input_reads(fn_str, inputs);
@@ -651,15 +662,16 @@ pub(crate) fn body_block(c: &Call) -> TokenStream {
     let writes = if outs.is_empty() {
         quote! { let () = __flytekit_value; }
     } else if !tuple_out {
+        let var = output_name(output_names, 0);
         quote! {
-            ::flytekit::__private::write_output(#fn_str, &mut __flytekit_out, "o0", &__flytekit_value, __flytekit_cx.conversion()).await?;
+            ::flytekit::__private::write_output(#fn_str, &mut __flytekit_out, #var, &__flytekit_value, __flytekit_cx.conversion()).await?;
         }
     } else {
         let names: Vec<syn::Ident> = (0..outs.len())
             .map(|i| syn::Ident::new(&format!("__flytekit_o{i}"), Span::call_site()))
             .collect();
         let ws = names.iter().enumerate().map(|(i, n)| {
-            let var = format!("o{i}");
+            let var = output_name(output_names, i);
             quote! {
                 ::flytekit::__private::write_output(#fn_str, &mut __flytekit_out, #var, &#n, __flytekit_cx.conversion()).await?;
             }
@@ -717,7 +729,7 @@ pub(crate) fn task_module(f: &TaskFn, finish: TokenStream, extra: TokenStream) -
         kind,
         attribute,
     } = f;
-    let (input_decls, output_decls) = interface_decls(inputs, outs, lines);
+    let (input_decls, output_decls) = interface_decls(inputs, outs, lines, &args.outputs);
     let name_expr = match &args.name {
         Some(n) => quote! { ::std::string::String::from(#n) },
         None => quote! { ::flytekit::__private::entity_name(::std::module_path!(), #fn_str) },
@@ -725,7 +737,7 @@ pub(crate) fn task_module(f: &TaskFn, finish: TokenStream, extra: TokenStream) -
     let docs = lines.join("\n");
     let docs = docs.trim();
     let calls = &args.calls;
-    let node = node_fn(vis, inputs, output, quote! { task() });
+    let node = node_fn(vis, inputs, output, &args.outputs, quote! { task() });
     let mod_doc = format!(
         "The Flyte {kind} of [`{fn_str}`](fn@{fn_name}): `task()` builds it once, `node(...)` \
          calls it from a workflow."
@@ -761,6 +773,11 @@ pub(crate) fn task_module(f: &TaskFn, finish: TokenStream, extra: TokenStream) -
                 .clone()
             }
 
+            /// The task as the entity of a node (for `on_failure`, `stand_in!`).
+            pub fn entity() -> ::flytekit::workflow::Entity {
+                ::std::convert::Into::into(task())
+            }
+
             #node
 
             #extra
@@ -791,6 +808,7 @@ pub(crate) fn interface_decls(
     inputs: &[(syn::Ident, syn::Type)],
     outs: &[syn::Type],
     lines: &[String],
+    names: &[String],
 ) -> (Vec<proc_macro2::TokenStream>, Vec<proc_macro2::TokenStream>) {
     let input_decls = inputs
         .iter()
@@ -804,7 +822,7 @@ pub(crate) fn interface_decls(
         .iter()
         .enumerate()
         .map(|(i, ty)| {
-            let var = format!("o{i}");
+            let var = output_name(names, i);
             quote! { .output::<#ty>(#var, "") }
         })
         .collect();

@@ -28,7 +28,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
-use crate::node::{node_fn, output_types};
+use crate::node::{check_output_names, node_fn, output_name, output_types};
 
 /// Options of `#[workflow(...)]`.
 #[derive(Default)]
@@ -37,6 +37,8 @@ struct Args {
     defaults: Vec<(syn::Ident, syn::Expr)>,
     failure_policy: Option<syn::LitStr>,
     interruptible: Option<syn::LitBool>,
+    on_failure: Option<syn::Path>,
+    outputs: Vec<String>,
 }
 
 impl Args {
@@ -70,6 +72,10 @@ impl Args {
                     }
                 }
                 out.failure_policy = Some(lit);
+            } else if meta.path.is_ident("on_failure") {
+                out.on_failure = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("outputs") {
+                out.outputs = crate::node::parse_output_names(&meta)?;
             } else if meta.path.is_ident("interruptible") {
                 out.interruptible = Some(if meta.input.peek(syn::Token![=]) {
                     meta.value()?.parse()?
@@ -79,7 +85,8 @@ impl Args {
             } else {
                 return Err(meta.error(
                     "unknown workflow option; supported: name = \"...\", defaults(input = value, ...), \
-                     failure_policy = \"...\", interruptible",
+                     failure_policy = \"...\", interruptible, on_failure = task_or_workflow, \
+                     outputs(name, ...)",
                 ));
             }
             Ok(())
@@ -168,6 +175,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         output_types(&output)
     };
     let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
+    check_output_names(&args.outputs, outs.len(), sig.output.span())?;
 
     let wf = syn::Ident::new("__flytekit_wf", Span::call_site());
     let builder_fn = syn::Ident::new(
@@ -187,7 +195,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             None => quote! { let #name = #wf.input::<#ty>(#var); },
         }
     });
-    let bind_outputs = bind_outputs(&wf, &outs, tuple_out);
+    let bind_outputs = bind_outputs(&wf, &outs, tuple_out, &args.outputs);
     let builder = quote! {
         #[doc(hidden)]
         #[allow(non_snake_case, clippy::redundant_closure_call, clippy::let_unit_value)]
@@ -202,7 +210,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     // 2. The native async function that runs the workflow locally.
     let params = inputs.iter().map(|(n, t)| quote! { #n: #t });
-    let (set_inputs, result) = local_call(&inputs, &outs, tuple_out);
+    let (set_inputs, result) = local_call(&inputs, &outs, tuple_out, &args.outputs);
     let native_doc = format!(
         "Runs the workflow `{fn_name}` on the local engine (in-process, default options) and returns \
          its outputs. The workflow entity is [`{fn_name}::workflow()`](mod@{fn_name})."
@@ -239,6 +247,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         Some(b) => quote! { __flytekit_builder.interruptible(#b); },
         None => quote! {},
     };
+    let on_failure = match &args.on_failure {
+        Some(p) => quote_spanned! {p.span()=> __flytekit_builder.on_failure(#p::entity()); },
+        None => quote! {},
+    };
     let description: String = docs
         .iter()
         .filter_map(|a| match &a.meta {
@@ -253,7 +265,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let node = node_fn(vis, &inputs, &output, quote! { workflow() });
+    let node = node_fn(vis, &inputs, &output, &args.outputs, quote! { workflow() });
+    let input_aliases = inputs.iter().map(|(name, ty)| {
+        let doc = format!("The type of input `{}`.", ident_str(name));
+        quote! {
+            #[doc = #doc]
+            pub type #name = #ty;
+        }
+    });
     let mod_doc = format!(
         "The Flyte entity of the workflow [`{fn_name}`](fn@{fn_name}): `workflow()` builds it once, \
          `node(...)` calls it as a sub-workflow from another workflow."
@@ -275,9 +294,26 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
                         #policy
                         #interruptible
                         super::#builder_fn(&__flytekit_builder);
+                        #on_failure
                         __flytekit_builder.finish()
                     })
                     .clone()
+            }
+
+            /// The workflow's input types by input name (launch plans check theirs against them).
+            #[allow(non_camel_case_types, dead_code)]
+            pub mod inputs {
+                #[allow(unused_imports)]
+                use super::*;
+                #(#input_aliases)*
+            }
+
+            /// The workflow's output type.
+            pub type Outputs = #output;
+
+            /// The workflow as the entity of a node (for `on_failure`, `stand_in!`).
+            pub fn entity() -> ::flytekit::workflow::Entity {
+                ::std::convert::Into::into(workflow())
             }
 
             #node
@@ -385,6 +421,7 @@ pub(crate) fn local_call(
     inputs: &[(syn::Ident, syn::Type)],
     outs: &[syn::Type],
     tuple_out: bool,
+    names: &[String],
 ) -> (Vec<proc_macro2::TokenStream>, proc_macro2::TokenStream) {
     let set_inputs = inputs
         .iter()
@@ -397,10 +434,11 @@ pub(crate) fn local_call(
         quote! { ::std::result::Result::Ok(()) }
     } else if !tuple_out {
         let ty = &outs[0];
-        quote! { __flytekit_outputs.get::<#ty>("o0").await }
+        let var = output_name(names, 0);
+        quote! { __flytekit_outputs.get::<#ty>(#var).await }
     } else {
         let gets = outs.iter().enumerate().map(|(i, ty)| {
-            let var = format!("o{i}");
+            let var = output_name(names, i);
             quote! { __flytekit_outputs.get::<#ty>(#var).await? }
         });
         quote! { ::std::result::Result::Ok(( #(#gets,)* )) }
@@ -414,22 +452,24 @@ pub(crate) fn bind_outputs(
     wf: &syn::Ident,
     outs: &[syn::Type],
     tuple_out: bool,
+    names: &[String],
 ) -> proc_macro2::TokenStream {
     if outs.is_empty() {
         quote! { let _ = __flytekit_out; }
     } else if !tuple_out {
         let ty = &outs[0];
-        quote! { #wf.output::<#ty>("o0", __flytekit_out); }
+        let var = output_name(names, 0);
+        quote! { #wf.output::<#ty>(#var, __flytekit_out); }
     } else {
-        let names: Vec<syn::Ident> = (0..outs.len())
+        let locals: Vec<syn::Ident> = (0..outs.len())
             .map(|i| syn::Ident::new(&format!("__flytekit_o{i}"), Span::call_site()))
             .collect();
-        let sets = names.iter().zip(outs).enumerate().map(|(i, (n, ty))| {
-            let var = format!("o{i}");
+        let sets = locals.iter().zip(outs).enumerate().map(|(i, (n, ty))| {
+            let var = output_name(names, i);
             quote! { #wf.output::<#ty>(#var, #n); }
         });
         quote! {
-            let ( #(#names,)* ) = __flytekit_out;
+            let ( #(#locals,)* ) = __flytekit_out;
             #(#sets)*
         }
     }

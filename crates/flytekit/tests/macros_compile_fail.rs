@@ -1,5 +1,7 @@
 //! The macros' main diagnostics, checked against the compiler's messages (`tests/ui/*.stderr`):
-//! a mistake in a task's options or a workflow's calls is a compile error that names it.
+//! a mistake in a task's options or a workflow's calls is a compile error that names it, and so
+//! is a conditional comparing a promise with a value of another type, ordering booleans, or
+//! arms producing different outputs.
 //!
 //! After an intended change of a message, regenerate the expectations with
 //! `TRYBUILD=overwrite cargo test -p flytekit --test macros_compile_fail` and review the diff.

@@ -93,6 +93,14 @@ pub(crate) async fn in_image_runs(
     let (workflows, tasks) = match entity {
         crate::workflow::Entity::Workflow(w) => (vec![w.clone()], Vec::new()),
         crate::workflow::Entity::Task(t) => (Vec::new(), vec![t.clone()]),
+        crate::workflow::Entity::LaunchPlan(lp) => (vec![lp.workflow().clone()], Vec::new()),
+        other => {
+            return Err(format!(
+                "'{}' is a {}; run --in-image runs workflows, launch plans and tasks",
+                other.name(),
+                other.kind()
+            ));
+        }
     };
     let rows = ensure_images(&workflows, &tasks, &settings, &specs).await?;
     if !quiet {

@@ -55,13 +55,18 @@ pub(crate) fn list(names: Vec<String>) -> String {
     }
 }
 
-/// Finds a registered workflow or task by full name, or by a unique `.`-separated suffix.
+/// Finds a registered workflow, task or launch plan by full name, or by a unique `.`-separated suffix.
 pub(crate) fn find_entity(name: &str) -> Result<Entity, LookupError> {
     let mut all: Vec<Entity> = crate::workflow::registered()
         .into_iter()
         .map(Entity::Workflow)
         .collect();
     all.extend(registered_tasks().into_iter().map(Entity::Task));
+    all.extend(
+        crate::workflow::registered_launch_plans()
+            .into_iter()
+            .map(Entity::LaunchPlan),
+    );
     match find_among(name, &all) {
         Some(found) => found,
         None => {
@@ -104,8 +109,8 @@ pub(crate) fn find_among(name: &str, all: &[Entity]) -> Option<Result<Entity, Lo
     }
 }
 
-/// The workflows named (full names or unique suffixes), or with none every registered workflow
-/// and task.
+/// The workflows named (full names or unique suffixes; a launch plan stands for its workflow,
+/// whose plans go with it), or with none every registered workflow and task.
 pub(crate) fn select(names: &[String]) -> Result<(Vec<Workflow>, Vec<crate::task::Task>), String> {
     if names.is_empty() {
         return Ok((crate::workflow::registered(), crate::task::registered()));
@@ -113,9 +118,14 @@ pub(crate) fn select(names: &[String]) -> Result<(Vec<Workflow>, Vec<crate::task
     let mut workflows = Vec::new();
     for name in names {
         match find_entity(name).map_err(|e| e.to_string())? {
-            crate::workflow::Entity::Workflow(w) => workflows.push(w),
-            crate::workflow::Entity::Task(t) => {
-                return Err(format!("'{}' is a task; package names workflows", t.name()));
+            Entity::Workflow(w) => workflows.push(w),
+            Entity::LaunchPlan(lp) => workflows.push(lp.workflow().clone()),
+            other => {
+                return Err(format!(
+                    "'{}' is a {}; package names workflows and launch plans",
+                    other.name(),
+                    other.kind()
+                ));
             }
         }
     }

@@ -3,7 +3,9 @@
 //! Flyte's containers.
 
 pub(crate) mod build;
+pub(crate) mod control;
 pub(crate) mod instances;
+pub(crate) mod launch_plans;
 pub(crate) mod lookup;
 pub(crate) mod package;
 pub(crate) mod registration;
@@ -37,7 +39,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List the workflows and tasks in this binary (and the instances its providers declare).
+    /// List the workflows, tasks and launch plans in this binary (and the instances its
+    /// providers declare).
     List(instances::InstanceArgs),
     /// Run a workflow or task locally and print its outputs as JSON.
     Run(run::RunArgs),
@@ -133,6 +136,7 @@ fn list(instance_args: &instances::InstanceArgs) -> ExitCode {
     if tasks.is_empty() {
         println!("  (none)");
     }
+    launch_plans::print();
     instances::list(instance_args)
 }
 

@@ -322,6 +322,15 @@ fn select(names: &[String]) -> Result<(Vec<Workflow>, Vec<Task>), RemoteCommandE
         {
             Entity::Workflow(w) => workflows.push(w),
             Entity::Task(t) => tasks.push(t),
+            // A launch plan goes with its workflow (serialization adds the workflow's plans).
+            Entity::LaunchPlan(lp) => workflows.push(lp.workflow().clone()),
+            other => {
+                return Err(RemoteCommandError::Usage(format!(
+                    "'{}' is a {}; register names workflows, launch plans and tasks",
+                    other.name(),
+                    other.kind()
+                )));
+            }
         }
     }
     Ok((workflows, tasks))
@@ -425,11 +434,19 @@ async fn build_images(
 fn reachable_tasks(workflows: &[Workflow], tasks: &[Task]) -> Vec<Task> {
     let mut out: Vec<Task> = tasks.to_vec();
     let mut stack: Vec<Workflow> = workflows.to_vec();
+    let mut seen = BTreeSet::new();
     while let Some(wf) = stack.pop() {
-        for node in wf.nodes() {
+        if !seen.insert(wf.name().to_string()) {
+            continue;
+        }
+        // Conditionals' arms and the failure node included; a launch plan's workflow is
+        // registered with the plan; references are registered elsewhere.
+        for node in crate::serialization::entity_nodes(&wf) {
             match &node.entity {
                 Entity::Task(t) => out.push(t.clone()),
                 Entity::Workflow(w) => stack.push(w.clone()),
+                Entity::LaunchPlan(lp) => stack.push(lp.workflow().clone()),
+                Entity::Reference(_) | Entity::Branch(_) | Entity::Gate(_) => {}
             }
         }
     }
@@ -451,6 +468,19 @@ async fn run_remote_inner(
     let (workflows, tasks, kind) = match entity {
         Entity::Workflow(w) => (vec![w.clone()], vec![], ResourceType::LaunchPlan),
         Entity::Task(t) => (vec![], vec![t.clone()], ResourceType::Task),
+        // Registered with its workflow (serialization adds the workflow's plans).
+        Entity::LaunchPlan(lp) => (
+            vec![lp.workflow().clone()],
+            vec![],
+            ResourceType::LaunchPlan,
+        ),
+        other => {
+            return Err(RemoteCommandError::Usage(format!(
+                "'{}' is a {}; run --remote starts workflows, launch plans and tasks",
+                other.name(),
+                other.kind()
+            )));
+        }
     };
     let (entities, settings) = prepare(&cluster, &workflows, &tasks, &args.options).await?;
     let report = cluster.remote.register(&entities, false).await?;
@@ -576,6 +606,8 @@ fn node_names(entity: &Entity) -> std::collections::HashMap<String, String> {
             t.name().rsplit('.').next().unwrap_or(t.name()).to_string(),
         )]
         .into(),
+        Entity::LaunchPlan(lp) => node_names(&Entity::Workflow(lp.workflow().clone())),
+        Entity::Reference(_) | Entity::Branch(_) | Entity::Gate(_) => Default::default(),
     }
 }
 

@@ -59,6 +59,18 @@ pub struct RunArgs {
     /// usual storage configuration); default a temporary directory.
     #[arg(long, value_name = "URI")]
     pub sandbox_store: Option<String>,
+    /// Answers the signal gate NAME with VALUE (text, parsed against the gate's type);
+    /// repeatable. Gates without an answer are asked on the terminal, or fail without one.
+    #[arg(long = "signal", value_name = "NAME=VALUE")]
+    pub signals: Vec<String>,
+    /// Approves the approval gate NAME; repeatable.
+    #[arg(long = "approve", value_name = "NAME")]
+    pub approvals: Vec<String>,
+    /// A registration package (`flyte-package.tgz`, e.g. from `pyflyte package`, or a directory
+    /// of `.pb` files) whose templates run the reference entities the workflow calls, in the
+    /// sandbox; repeatable.
+    #[arg(long = "reference-package", value_name = "PATH")]
+    pub reference_packages: Vec<std::path::PathBuf>,
     /// Run every task container of the sandbox inside its image (pulled from its registry,
     /// isolated with bubblewrap), as a cluster runs it; images an ImageSpec makes are built and
     /// pushed first when missing. Implies `--sandbox`.
@@ -223,7 +235,7 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }
         return Ok(super::remote::run_remote(&entity, inputs, &args.remote).await);
     }
-    let mut options = EngineOptions {
+    let options = EngineOptions {
         concurrency: args
             .concurrency
             .unwrap_or(EngineOptions::default().concurrency)
@@ -251,6 +263,13 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }),
         ..EngineOptions::default()
     };
+    let mut options = super::control::apply(
+        options,
+        &args.signals,
+        &args.approvals,
+        &args.reference_packages,
+    )
+    .map_err(RunError::Option)?;
     if args.in_image {
         // `--in-image` (cli/build.rs, engine/isolate.rs): containers run inside their images.
         match super::build::in_image_runs(
@@ -332,8 +351,21 @@ fn input_specs(entity: &Entity) -> Vec<InputSpec> {
                 default: i.default.clone(),
             })
             .collect(),
-        Entity::Task(t) => {
-            let mut v: Vec<InputSpec> = t
+        Entity::LaunchPlan(lp) => {
+            let defaults = lp.callable_defaults();
+            lp.workflow()
+                .inputs()
+                .iter()
+                .filter(|i| !lp.fixed_inputs().iter().any(|(n, _)| n == &i.name))
+                .map(|i| InputSpec {
+                    name: i.name.clone(),
+                    ty: i.ty.clone(),
+                    default: defaults.get(&i.name).cloned(),
+                })
+                .collect()
+        }
+        other => {
+            let mut v: Vec<InputSpec> = other
                 .interface()
                 .inputs
                 .iter()
@@ -389,6 +421,15 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                 "no-cache" => opts.no_cache = true,
                 "overwrite-cache" => opts.overwrite_cache = true,
                 "sandbox" => opts.sandbox = true,
+                "signal" | "approve" | "reference-package" => {
+                    let v = next_value(&mut i)
+                        .ok_or_else(|| RunError::Option(format!("--{flag} needs a value")))?;
+                    match flag {
+                        "signal" => opts.signals.push(v),
+                        "approve" => opts.approvals.push(v),
+                        _ => opts.reference_packages.push(v.into()),
+                    }
+                }
                 "in-image" => {
                     opts.sandbox = true;
                     opts.in_image = true;
@@ -422,6 +463,12 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                             "--concurrency needs a positive number, got '{v}'"
                         ))
                     })?);
+                }
+                _ if entity.unbindable(flag).is_some() => {
+                    return Err(RunError::Option(format!(
+                        "{}; leave --{flag} out",
+                        entity.unbindable(flag).unwrap_or_default()
+                    )));
                 }
                 _ => {
                     let best = specs

@@ -82,10 +82,7 @@ pub fn serialize_entities(
                 push(&name, 1, spec.encode_to_vec(), &mut out);
             }
         }
-        for sub in wf.nodes().iter().filter_map(|n| match &n.entity {
-            crate::workflow::Entity::Workflow(w) => Some(w.clone()),
-            crate::workflow::Entity::Task(_) => None,
-        }) {
+        for sub in crate::serialization::sub_workflows(wf) {
             if seen_workflows.insert(sub.name().to_string()) {
                 let c = sub.closure(settings)?;
                 push(sub.name(), 2, c.spec().encode_to_vec(), &mut out);
@@ -110,6 +107,48 @@ pub fn serialize_entities(
                 &mut out,
             );
         }
+    }
+    // Launch plans: those the workflows' nodes call, and those registered for the workflows
+    // written (each with its workflow, as flytekit registers the launch plans a workflow uses).
+    let written: Vec<String> = seen_workflows.iter().cloned().collect();
+    let mut plans: Vec<LaunchPlan> = workflows
+        .iter()
+        .flat_map(|w| w.launch_plans_used())
+        .collect();
+    plans.extend(
+        crate::workflow::registered_launch_plans()
+            .into_iter()
+            .filter(|lp| written.iter().any(|w| w == lp.workflow().name())),
+    );
+    let mut seen_plans: BTreeSet<String> = seen_workflows.clone();
+    for lp in plans {
+        if !seen_plans.insert(lp.name().to_string()) {
+            continue;
+        }
+        let wf = lp.workflow();
+        if seen_workflows.insert(wf.name().to_string()) {
+            let c = wf.closure(settings)?;
+            for t in &c.tasks {
+                let name = t.id.as_ref().map(|i| i.name.clone()).unwrap_or_default();
+                if seen_tasks.insert(name.clone()) {
+                    let spec = TaskSpec {
+                        template: Some(t.clone()),
+                        ..Default::default()
+                    };
+                    push(&name, 1, spec.encode_to_vec(), &mut out);
+                }
+            }
+            push(wf.name(), 2, c.spec().encode_to_vec(), &mut out);
+            push(
+                wf.name(),
+                3,
+                LaunchPlan::default_for(wf)
+                    .to_idl(settings)?
+                    .encode_to_vec(),
+                &mut out,
+            );
+        }
+        push(lp.name(), 3, lp.to_idl(settings)?.encode_to_vec(), &mut out);
     }
     for t in tasks {
         if seen_tasks.insert(t.name().to_string()) {
@@ -230,10 +269,14 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
         for name in &args.workflows {
             match super::lookup::find_entity(name) {
                 Ok(crate::workflow::Entity::Workflow(w)) => v.push(w),
-                Ok(crate::workflow::Entity::Task(t)) => {
+                // A launch plan goes with its workflow (serialize_entities adds the plan).
+                Ok(crate::workflow::Entity::LaunchPlan(lp)) => v.push(lp.workflow().clone()),
+                Ok(other) => {
                     eprintln!(
-                        "error: '{}' is a task; serialize names workflows (their tasks are included)",
-                        t.name()
+                        "error: '{}' is a {}; serialize names workflows and launch plans (their \
+                         tasks are included)",
+                        other.name(),
+                        other.kind()
                     );
                     return ExitCode::from(2);
                 }

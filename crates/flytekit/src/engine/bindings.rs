@@ -106,20 +106,29 @@ pub(super) fn resolve(data: &BindingData, lookup: Lookup<'_, '_>) -> Result<Lite
             }
         }
         Some(binding_data::Value::Promise(r)) => {
-            if !r.attr_path.is_empty() {
-                return Err(
-                    "attribute paths on promises are not supported by the local engine yet"
-                        .to_string(),
-                );
-            }
             let source = lookup(&r.node_id)?;
-            source.literals.get(&r.var).cloned().ok_or_else(|| {
+            let value = source.literals.get(&r.var).ok_or_else(|| {
                 if is_input_node(&r.node_id) {
                     format!("workflow input '{}' is missing", r.var)
                 } else {
                     format!("node {} produced no output '{}'", r.node_id, r.var)
                 }
-            })?
+            })?;
+            if r.attr_path.is_empty() {
+                value.clone()
+            } else {
+                super::attr_path::resolve_attr_path(value, &r.attr_path).map_err(|e| {
+                    format!(
+                        "attribute path of {}.{}: {e}",
+                        if is_input_node(&r.node_id) {
+                            ""
+                        } else {
+                            &r.node_id
+                        },
+                        r.var
+                    )
+                })?
+            }
         }
         Some(binding_data::Value::OffloadedMetadata(o)) => Literal {
             value: Some(literal::Value::OffloadedMetadata(Box::new(o.clone()))),

@@ -10,49 +10,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use flytekit_idl::core::{LiteralMap, TaskTemplate};
-use tokio::runtime::Handle;
-use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::bindings::{coerce_unions, is_input_node, resolve, resolve_bindings};
 use super::graph::{Attempts, Executable, Graph, GraphNode, MapNode, NodeKind};
 use super::progress::Progress;
 use super::sandbox::{self, AttemptError, ContainerRun, Input, Outcome};
-use super::{CacheMode, Engine, EngineError, cache_key};
+use super::{CacheMode, Engine, EngineError, Run, cache_key};
 use crate::elements::{common_length, element_inputs, gather_named};
-use crate::scheduler::{self, Cancel, Policy};
+use crate::scheduler::{self, Policy};
 use crate::task::{Task, TaskError, on_blocking_thread};
 use crate::workflow::FailurePolicy;
-
-/// What one engine run shares: progress, cancellation and the runtime handle.
-pub(super) struct Run {
-    pub progress: Arc<Progress>,
-    pub cancel: Cancel,
-    pub handle: Handle,
-}
-
-impl Run {
-    /// Drives `fut` to completion on this thread, unless the run is cancelled first.
-    /// One of the engine's task slots: taken at once when one is free (no trip through the
-    /// runtime), else awaited, giving up on cancellation.
-    fn slot<'a>(&self, slots: &'a Semaphore) -> Result<SemaphorePermit<'a>, EngineError> {
-        match slots.try_acquire() {
-            Ok(permit) => Ok(permit),
-            Err(_) => self
-                .block_on(slots.acquire())?
-                .map_err(|_| EngineError::Cancelled),
-        }
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> Result<F::Output, EngineError> {
-        self.handle.block_on(async {
-            tokio::select! {
-                biased;
-                r = fut => Ok(r),
-                _ = self.cancel.cancelled() => Err(EngineError::Cancelled),
-            }
-        })
-    }
-}
 
 /// A failed attempt and whether it may be retried.
 type AttemptFailure = (Box<dyn std::error::Error + Send + Sync>, bool);
@@ -101,6 +68,10 @@ impl Engine {
                         .map(|m| m.as_ref())
                         .ok_or_else(|| format!("node {id} has not produced outputs"))
                 };
+                if let NodeKind::Branch(b) = &node.kind {
+                    // A conditional's arms read the graph's nodes themselves.
+                    return self.run_branch(node, b, &lookup, &path, run).map(Arc::new);
+                }
                 let node_inputs =
                     resolve_bindings(&node.inputs, &lookup).map_err(|(input, reason)| {
                         let e = EngineError::Binding {
@@ -129,10 +100,13 @@ impl Engine {
         }
         let not_run = report.not_run();
         let mut failures: Vec<EngineError> = report.failures.into_iter().map(|(_, e)| e).collect();
-        match failures.len() {
-            0 => {}
-            1 => return Err(failures.remove(0)),
-            _ => return Err(EngineError::Multiple(failures)),
+        let failed = match failures.len() {
+            0 => None,
+            1 => Some(failures.remove(0)),
+            _ => Some(EngineError::Multiple(failures)),
+        };
+        if let Some(error) = failed {
+            return Err(self.on_failure(graph, inputs, prefix, error, run));
         }
         if let Some(&i) = not_run.first() {
             return Err(EngineError::InvalidFutures {
@@ -169,6 +143,60 @@ impl Engine {
         Ok(out)
     }
 
+    /// Runs the graph's failure node after `error` failed it (Propeller gives an input `err`
+    /// the error), and returns the error to report: `error`, or both when the failure node
+    /// fails too.
+    fn on_failure(
+        &self,
+        graph: &Graph,
+        inputs: &LiteralMap,
+        prefix: &str,
+        error: EngineError,
+        run: &Run,
+    ) -> EngineError {
+        let Some(node) = graph.failure.as_deref() else {
+            return error;
+        };
+        if matches!(error, EngineError::Cancelled) {
+            return error;
+        }
+        let path = format!("{prefix}{}", node.id);
+        let lookup = |id: &str| -> Result<&LiteralMap, String> {
+            if is_input_node(id) {
+                Ok(inputs)
+            } else {
+                Err(format!(
+                    "a failure node reads only the workflow's inputs, not node {id}"
+                ))
+            }
+        };
+        let result = resolve_bindings(&node.inputs, &lookup)
+            .map_err(|(input, reason)| EngineError::Binding {
+                node: path.clone(),
+                entity: node.entity.clone(),
+                input,
+                reason,
+            })
+            .and_then(|mut node_inputs| {
+                if let Some(err) = node_inputs.literals.get_mut("err") {
+                    *err = error_literal(&error.to_string(), &node.id);
+                }
+                let node_inputs = match node.interface() {
+                    Some(interface) => coerce_unions(node_inputs, interface),
+                    None => node_inputs,
+                };
+                self.run_node(node, node_inputs, path.clone(), run)
+            });
+        match result {
+            Ok(_) => error,
+            Err(failure) => EngineError::FailureNode {
+                node: path,
+                original: Box::new(error),
+                failure: Box::new(failure),
+            },
+        }
+    }
+
     /// Runs one node on its resolved inputs.
     pub(super) fn run_node(
         &self,
@@ -189,6 +217,18 @@ impl Engine {
                     workflow: g.name.clone(),
                     source: Box::new(e),
                 }),
+            NodeKind::LaunchPlan(lp) => self
+                .run_graph(&lp.graph, &lp.inputs(&inputs), &format!("{path}/"), run)
+                .map_err(|e| EngineError::SubWorkflowFailed {
+                    node: path,
+                    workflow: format!("{} (launch plan {})", lp.graph.name, lp.name),
+                    source: Box::new(e),
+                }),
+            NodeKind::Gate(g) => self.run_gate(g, &node.entity, inputs, &path, run),
+            NodeKind::Branch(_) => Err(EngineError::InvalidFutures {
+                node: path,
+                reason: "a conditional runs inside a graph, which resolves its arms' inputs".into(),
+            }),
         }
     }
 
@@ -269,7 +309,8 @@ impl Engine {
                 Err((e, retryable)) if retryable && n <= attempts.retries => {
                     run.progress.retrying(path, name, n, &e.to_string());
                     if self.inner.options.sandbox.is_some() {
-                        run.block_on(tokio::time::sleep(sandbox::RETRY_DELAY))?;
+                        // Made inside the runtime: extra scheduler workers are plain threads.
+                        run.block_on(async { tokio::time::sleep(sandbox::RETRY_DELAY).await })?;
                     }
                 }
                 Err((e, _)) => {
@@ -333,7 +374,11 @@ impl Engine {
                     .block_on(dynamic.build_workflow(cx, inputs.clone()))
                     .map_err(cancelled)?;
                 return built
-                    .map(|wf| Produced::Graph(Graph::from_workflow(&wf)))
+                    .and_then(|wf| {
+                        Graph::from_workflow(&wf, run.references.as_ref())
+                            .map_err(|e| TaskError::from_user(e.to_string()))
+                    })
+                    .map(Produced::Graph)
                     .map_err(task_failure);
             }
             let body = async { task.call_body(inputs, &cx).await.map_err(task_failure) };
@@ -384,9 +429,11 @@ impl Engine {
             .map_err(cancelled)??
         {
             Outcome::Outputs(o) => Ok(Produced::Outputs(o)),
-            Outcome::Futures(spec) if element.is_none() => Graph::from_spec(spec, path)
-                .map(Produced::Graph)
-                .map_err(|e| (Box::new(e) as _, false)),
+            Outcome::Futures(spec) if element.is_none() => {
+                Graph::from_spec(spec, path, run.references.as_ref())
+                    .map(Produced::Graph)
+                    .map_err(|e| (Box::new(e) as _, false))
+            }
             Outcome::Futures(_) => Err((
                 Box::new(EngineError::InvalidFutures {
                     node: path.to_string(),
@@ -478,6 +525,7 @@ impl Engine {
             progress: Arc::new(Progress::new(super::ProgressMode::Off, 0)),
             cancel: run.cancel.clone(),
             handle: run.handle.clone(),
+            references: run.references.clone(),
         };
         let element = |i: usize| -> Result<LiteralMap, EngineError> {
             let element_path = format!("{path}[{i}]");
@@ -607,4 +655,20 @@ async fn bounded<T>(
 fn task_failure(e: TaskError) -> AttemptFailure {
     let recoverable = e.is_recoverable();
     (Box::new(e), recoverable)
+}
+
+/// The value Propeller gives a failure node's `err` input: the error as an `ERROR` literal in a
+/// union typed `FlyteError`, naming the failure node (`ResolveErrorInputLiteralData`).
+fn error_literal(message: &str, failure_node: &str) -> flytekit_idl::core::Literal {
+    use crate::type_engine::literals::{scalar_literal, simple_type, with_tag};
+    use flytekit_idl::core::{SimpleType, Union, scalar};
+    scalar_literal(scalar::Value::Union(Box::new(Union {
+        value: Some(Box::new(scalar_literal(scalar::Value::Error(Box::new(
+            flytekit_idl::core::Error {
+                failed_node_id: failure_node.to_string(),
+                message: message.to_string(),
+            },
+        ))))),
+        r#type: Some(with_tag(simple_type(SimpleType::Error), "FlyteError")),
+    })))
 }

@@ -3,22 +3,28 @@
 //! wrote — so that each kind of node is run by one piece of code ([`super::exec`]).
 //!
 //! A node runs an [`Executable`] task (a [`Task`] of this binary, or a serialized `TaskTemplate`
-//! run through its container), a map over one, or a nested graph. Its inputs are Flyte bindings,
-//! resolved against the graph's inputs and the outputs of finished nodes.
+//! run through its container), a map over one, a nested graph (a sub-workflow, or a launch
+//! plan's workflow with the plan's inputs), a conditional (arms of nodes chosen by conditions)
+//! or a gate. Its inputs are Flyte bindings, resolved against the graph's inputs and the outputs
+//! of finished nodes. Serialized graphs (a `futures.pb`, a package's workflows) are read by
+//! [`super::catalog`]; reference entities and launch plans named by id are found through
+//! [`Resolve`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use flytekit_idl::core::{
-    ArrayNode, Binding, BindingData, DynamicJobSpec, Identifier, Node, TaskTemplate,
-    TypedInterface, WorkflowTemplate, array_node, binding_data, node, task_node, workflow_node,
+    Binding, BooleanExpression, Identifier, LiteralMap, LiteralType, Node, ResourceType,
+    TaskTemplate, TypedInterface,
 };
 
 use super::EngineError;
 use crate::map::SuccessCriterion;
 use crate::task::Task;
-use crate::workflow::{Entity, FailurePolicy, INPUT_NODE_ID, NodeOverrides, Workflow};
+use crate::workflow::{
+    Entity, FailurePolicy, Gate, GateKind, NodeOverrides, NodeSpec, Reference, Workflow,
+};
 
 /// A task the engine can run: in this process (or, in the sandbox, serialized first), or from
 /// its serialized template only.
@@ -63,7 +69,7 @@ pub(crate) struct Attempts {
 
 impl Attempts {
     /// A task's own settings, with a node's overrides on top.
-    fn of_task(task: &Task, o: &NodeOverrides) -> Self {
+    pub(crate) fn of_task(task: &Task, o: &NodeOverrides) -> Self {
         let c = task.config();
         let cached = o.cache.unwrap_or(c.cache);
         Self {
@@ -79,7 +85,7 @@ impl Attempts {
     }
 
     /// A serialized node's settings: the node's metadata first, then the task's.
-    fn of_template(n: &Node, t: &TaskTemplate) -> Self {
+    pub(crate) fn of_template(n: &Node, t: &TaskTemplate) -> Self {
         let nm = n.metadata.as_ref();
         let tm = t.metadata.as_ref();
         let retries = nm
@@ -124,6 +130,83 @@ pub(crate) struct MapNode {
     pub outputs: Vec<String>,
 }
 
+/// A launch plan: its workflow's graph, started with the plan's defaults under the call's
+/// inputs, and its fixed inputs over both.
+#[derive(Clone, Debug)]
+pub(crate) struct LaunchPlanNode {
+    /// The launch plan's name.
+    pub name: String,
+    /// The workflow it starts.
+    pub graph: Arc<Graph>,
+    /// Values of inputs a caller leaves out.
+    pub defaults: LiteralMap,
+    /// Values no caller can change.
+    pub fixed: LiteralMap,
+}
+
+impl LaunchPlanNode {
+    /// The inputs the plan's workflow runs with, given a call's `inputs`.
+    pub(crate) fn inputs(&self, inputs: &LiteralMap) -> LiteralMap {
+        let mut out = self.defaults.clone();
+        out.literals
+            .extend(inputs.literals.iter().map(|(k, v)| (k.clone(), v.clone())));
+        out.literals.extend(
+            self.fixed
+                .literals
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        out
+    }
+}
+
+/// What a conditional does when no condition holds.
+#[derive(Clone, Debug)]
+pub(crate) enum Otherwise {
+    /// Runs this node.
+    Node(Box<GraphNode>),
+    /// Fails with this message.
+    Fail(String),
+}
+
+/// A conditional: its arms in order, each a condition (on the branch node's inputs) and a node.
+#[derive(Clone, Debug)]
+pub(crate) struct BranchNode {
+    /// The conditional's name.
+    pub name: String,
+    /// The `if` and `elif` arms.
+    pub cases: Vec<(BooleanExpression, GraphNode)>,
+    /// The `else` arm.
+    pub otherwise: Otherwise,
+}
+
+/// A gate.
+#[derive(Clone, Debug)]
+pub(crate) enum GateNode {
+    /// Waits this long.
+    Sleep(Duration),
+    /// Waits for the signal `id`, a value of type `ty`, and outputs it as `output`.
+    Signal {
+        /// The signal id.
+        id: String,
+        /// The value's type.
+        ty: Box<LiteralType>,
+        /// The output variable.
+        output: String,
+        /// How long to wait.
+        timeout: Duration,
+    },
+    /// Waits for the approval `id` of the value bound to `var`, and passes it on.
+    Approve {
+        /// The signal id.
+        id: String,
+        /// The value's variable.
+        var: String,
+        /// How long to wait.
+        timeout: Duration,
+    },
+}
+
 /// What a node runs.
 #[derive(Clone, Debug)]
 pub(crate) enum NodeKind {
@@ -133,6 +216,12 @@ pub(crate) enum NodeKind {
     Map(Box<MapNode>),
     /// A sub-workflow.
     Workflow(Arc<Graph>),
+    /// A launch plan.
+    LaunchPlan(Arc<LaunchPlanNode>),
+    /// A conditional.
+    Branch(Arc<BranchNode>),
+    /// A gate.
+    Gate(GateNode),
 }
 
 /// One node of a graph.
@@ -164,6 +253,13 @@ impl NodeKind {
             None => NodeKind::Task(Executable::Local(task.clone()), Attempts::of_task(task, o)),
         }
     }
+
+    /// A serialized task node's kind: its template, run with the node's and the task's retries
+    /// and timeout.
+    pub(crate) fn of_template(node: &Node, template: Arc<TaskTemplate>) -> NodeKind {
+        let attempts = Attempts::of_template(node, &template);
+        NodeKind::Task(Executable::Template(template), attempts)
+    }
 }
 
 impl GraphNode {
@@ -173,6 +269,8 @@ impl GraphNode {
             NodeKind::Task(e, _) => e.interface(),
             NodeKind::Map(m) => m.task.interface(),
             NodeKind::Workflow(g) => Some(&g.interface),
+            NodeKind::LaunchPlan(l) => Some(&l.graph.interface),
+            NodeKind::Branch(_) | NodeKind::Gate(_) => None,
         }
     }
 }
@@ -186,7 +284,8 @@ pub(crate) struct Graph {
     pub interface: TypedInterface,
     /// The nodes.
     pub nodes: Vec<GraphNode>,
-    /// For each node, the nodes it waits for (by index).
+    /// For each node, the nodes it waits for (by index): its own upstream, and for a
+    /// conditional, its arms' too (they read the graph's nodes).
     pub upstream: Vec<Vec<usize>>,
     /// Node id → index.
     pub index: HashMap<String, usize>,
@@ -194,57 +293,77 @@ pub(crate) struct Graph {
     pub outputs: Vec<Binding>,
     /// What a failed node does to the rest.
     pub policy: FailurePolicy,
+    /// The node run when the graph fails (`on_failure`).
+    pub failure: Option<Box<GraphNode>>,
 }
+
+/// Where the engine finds what a node names but does not carry: reference entities (a local
+/// stand-in, or a template from a package in the sandbox) and launch plans named by id.
+pub(crate) trait Resolve {
+    /// The node kind running reference `r` at node `node`.
+    fn reference(&self, r: &Reference, node: &str) -> Result<NodeKind, EngineError>;
+
+    /// The node kind running the entity `id` (of `kind`) that a serialized graph names at node
+    /// `node` without carrying it (a launch plan, a reference task or workflow).
+    fn by_id(
+        &self,
+        kind: ResourceType,
+        id: &Identifier,
+        node: &str,
+    ) -> Result<NodeKind, EngineError>;
+}
+
+/// The sub-workflow graphs built so far, by name (each is built once).
+type Subs = HashMap<String, Arc<Graph>>;
 
 impl Graph {
     /// The number of task nodes, counting inside sub-workflows (for progress).
     pub(crate) fn task_count(&self) -> usize {
-        self.nodes
-            .iter()
-            .map(|n| match &n.kind {
-                NodeKind::Workflow(g) => g.task_count(),
-                _ => 1,
-            })
-            .sum()
+        self.nodes.iter().map(|n| n.kind.task_count()).sum()
     }
 
     /// The graph of a workflow defined in this binary.
-    pub(crate) fn from_workflow(wf: &Workflow) -> Graph {
-        let mut subs: HashMap<String, Arc<Graph>> = HashMap::new();
-        Self::from_workflow_with(wf, &mut subs)
+    pub(crate) fn from_workflow(
+        wf: &Workflow,
+        resolve: &dyn Resolve,
+    ) -> Result<Graph, EngineError> {
+        let mut subs = Subs::new();
+        Self::from_workflow_with(wf, resolve, &mut subs)
     }
 
-    fn from_workflow_with(wf: &Workflow, subs: &mut HashMap<String, Arc<Graph>>) -> Graph {
+    fn from_workflow_with(
+        wf: &Workflow,
+        resolve: &dyn Resolve,
+        subs: &mut Subs,
+    ) -> Result<Graph, EngineError> {
         let nodes: Vec<GraphNode> = wf
             .nodes()
             .iter()
+            .map(|n| Self::node_of(n, resolve, subs))
+            .collect::<Result<_, _>>()?;
+        let upstream = wf
+            .nodes()
+            .iter()
             .map(|n| {
-                let kind = match &n.entity {
-                    Entity::Task(t) => NodeKind::of_task(t, &n.overrides),
-                    Entity::Workflow(w) => {
-                        let g = match subs.get(w.name()) {
-                            Some(g) => g.clone(),
-                            None => {
-                                let g = Arc::new(Self::from_workflow_with(w, subs));
-                                subs.insert(w.name().to_string(), g.clone());
-                                g
-                            }
-                        };
-                        NodeKind::Workflow(g)
+                let mut ups = n.upstream.clone();
+                if let Entity::Branch(b) = &n.entity {
+                    for inner in b.nodes() {
+                        ups.extend(inner.upstream.iter().copied());
                     }
-                };
-                GraphNode {
-                    id: n.id.clone(),
-                    entity: n.entity.name().to_string(),
-                    inputs: n.inputs.clone(),
-                    kind,
                 }
+                ups.sort_unstable();
+                ups.dedup();
+                ups
             })
             .collect();
-        Graph {
+        let failure = wf
+            .failure_node()
+            .map(|n| Self::node_of(n, resolve, subs).map(Box::new))
+            .transpose()?;
+        Ok(Graph {
             name: wf.name().to_string(),
             interface: wf.interface().clone(),
-            upstream: wf.nodes().iter().map(|n| n.upstream.clone()).collect(),
+            upstream,
             index: wf
                 .nodes()
                 .iter()
@@ -254,222 +373,104 @@ impl Graph {
             nodes,
             outputs: wf.output_bindings().to_vec(),
             policy: wf.failure_policy(),
-        }
-    }
-
-    /// The graph of a dynamic task's `futures.pb`: its nodes, with the task templates and
-    /// sub-workflows the spec carries (nothing is taken from this binary).
-    pub(crate) fn from_spec(spec: DynamicJobSpec, node: &str) -> Result<Graph, EngineError> {
-        let catalog = Catalog::new(&spec, node);
-        catalog.graph(
-            "dynamic workflow",
-            TypedInterface::default(),
-            spec.nodes,
-            spec.outputs,
-            FailurePolicy::FailImmediately,
-        )
-    }
-}
-
-/// The task templates and sub-workflows a spec's nodes refer to, by identifier.
-struct Catalog<'a> {
-    tasks: HashMap<String, Arc<TaskTemplate>>,
-    subworkflows: HashMap<String, WorkflowTemplate>,
-    node: &'a str,
-}
-
-fn id_key(id: &Identifier) -> String {
-    format!("{}/{}/{}@{}", id.project, id.domain, id.name, id.version)
-}
-
-impl<'a> Catalog<'a> {
-    fn new(spec: &DynamicJobSpec, node: &'a str) -> Self {
-        let key = |id: &Option<Identifier>| id.as_ref().map(id_key).unwrap_or_default();
-        Self {
-            tasks: spec
-                .tasks
-                .iter()
-                .map(|t| (key(&t.id), Arc::new(t.clone())))
-                .collect(),
-            subworkflows: spec
-                .subworkflows
-                .iter()
-                .map(|w| (key(&w.id), w.clone()))
-                .collect(),
-            node,
-        }
-    }
-
-    fn invalid(&self, id: &str, reason: impl Into<String>) -> EngineError {
-        EngineError::InvalidFutures {
-            node: format!("{}/{id}", self.node),
-            reason: reason.into(),
-        }
-    }
-
-    fn task(
-        &self,
-        n: &Node,
-        t: &flytekit_idl::core::TaskNode,
-    ) -> Result<Arc<TaskTemplate>, EngineError> {
-        let Some(task_node::Reference::ReferenceId(id)) = &t.reference else {
-            return Err(self.invalid(&n.id, "the task node names no task"));
-        };
-        self.tasks.get(&id_key(id)).cloned().ok_or_else(|| {
-            self.invalid(
-                &n.id,
-                format!("task {} is not among the spec's tasks", id.name),
-            )
+            failure,
         })
     }
 
-    fn graph(
-        &self,
-        name: &str,
-        interface: TypedInterface,
-        nodes: Vec<Node>,
-        outputs: Vec<Binding>,
-        policy: FailurePolicy,
-    ) -> Result<Graph, EngineError> {
-        let index: HashMap<String, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.id.clone(), i))
-            .collect();
-        let mut upstream = Vec::with_capacity(nodes.len());
-        for n in &nodes {
-            let mut ids: Vec<&str> = n.upstream_node_ids.iter().map(String::as_str).collect();
-            for b in &n.inputs {
-                if let Some(data) = &b.binding {
-                    promised_nodes(data, &mut ids);
-                }
+    fn sub_workflow(
+        w: &Workflow,
+        resolve: &dyn Resolve,
+        subs: &mut Subs,
+    ) -> Result<Arc<Graph>, EngineError> {
+        if let Some(g) = subs.get(w.name()) {
+            return Ok(g.clone());
+        }
+        let g = Arc::new(Self::from_workflow_with(w, resolve, subs)?);
+        subs.insert(w.name().to_string(), g.clone());
+        Ok(g)
+    }
+
+    /// One node of a workflow defined in this binary.
+    fn node_of(
+        n: &NodeSpec,
+        resolve: &dyn Resolve,
+        subs: &mut Subs,
+    ) -> Result<GraphNode, EngineError> {
+        let kind = match &n.entity {
+            Entity::Task(t) => NodeKind::of_task(t, &n.overrides),
+            Entity::Workflow(w) => NodeKind::Workflow(Self::sub_workflow(w, resolve, subs)?),
+            Entity::LaunchPlan(lp) => {
+                let graph = Self::sub_workflow(lp.workflow(), resolve, subs)?;
+                NodeKind::LaunchPlan(Arc::new(LaunchPlanNode {
+                    name: lp.name().to_string(),
+                    graph,
+                    defaults: LiteralMap {
+                        literals: lp.callable_defaults().into_iter().collect(),
+                    },
+                    fixed: LiteralMap {
+                        literals: lp.fixed_inputs().iter().cloned().collect(),
+                    },
+                }))
             }
-            let mut ups: Vec<usize> = ids
-                .iter()
-                .filter_map(|id| index.get(*id).copied())
-                .collect();
-            ups.sort_unstable();
-            ups.dedup();
-            upstream.push(ups);
-        }
-        let mut graph_nodes = Vec::with_capacity(nodes.len());
-        for n in nodes {
-            let entity = node_name(&n);
-            let kind = match &n.target {
-                Some(node::Target::TaskNode(t)) => {
-                    let template = self.task(&n, t)?;
-                    let attempts = Attempts::of_template(&n, &template);
-                    NodeKind::Task(Executable::Template(template), attempts)
-                }
-                Some(node::Target::ArrayNode(a)) => NodeKind::Map(Box::new(self.array(&n, a)?)),
-                Some(node::Target::WorkflowNode(w)) => {
-                    let Some(workflow_node::Reference::SubWorkflowRef(id)) = &w.reference else {
-                        return Err(self.invalid(
-                            &n.id,
-                            "launch plan nodes are not run by the sandbox; use a sub-workflow",
-                        ));
-                    };
-                    let wf = self.subworkflows.get(&id_key(id)).ok_or_else(|| {
-                        self.invalid(
-                            &n.id,
-                            format!("sub-workflow {} is not among the spec's", id.name),
-                        )
-                    })?;
-                    let policy = match wf.metadata.as_ref().map(|m| m.on_failure) {
-                        Some(p) if p == flytekit_idl::core::workflow_metadata::OnFailurePolicy::FailAfterExecutableNodesComplete as i32 => {
-                            FailurePolicy::FailAfterExecutableNodesComplete
-                        }
-                        _ => FailurePolicy::FailImmediately,
-                    };
-                    NodeKind::Workflow(Arc::new(self.graph(
-                        &id.name,
-                        wf.interface.clone().unwrap_or_default(),
-                        wf.nodes.clone(),
-                        wf.outputs.clone(),
-                        policy,
-                    )?))
-                }
-                Some(node::Target::BranchNode(_)) => {
-                    return Err(self.invalid(&n.id, "branch nodes are not run by the sandbox yet"));
-                }
-                Some(node::Target::GateNode(_)) => {
-                    return Err(self.invalid(&n.id, "gate nodes are not run by the sandbox yet"));
-                }
-                None => {
-                    return Err(self.invalid(&n.id, "empty nodes are not run by the sandbox yet"));
-                }
-            };
-            graph_nodes.push(GraphNode {
-                id: n.id,
-                entity,
-                inputs: n.inputs,
-                kind,
-            });
-        }
-        Ok(Graph {
-            name: name.to_string(),
-            interface,
-            nodes: graph_nodes,
-            upstream,
-            index,
-            outputs,
-            policy,
-        })
-    }
-
-    /// An ArrayNode: the map task's container once per element.
-    fn array(&self, n: &Node, a: &ArrayNode) -> Result<MapNode, EngineError> {
-        let sub = a
-            .node
-            .as_deref()
-            .ok_or_else(|| self.invalid(&n.id, "the array node has no sub-node"))?;
-        let Some(node::Target::TaskNode(t)) = &sub.target else {
-            return Err(self.invalid(&n.id, "the array node's sub-node is not a task node"));
+            Entity::Reference(r) => resolve.reference(r, &n.id)?,
+            Entity::Branch(b) => {
+                let cases = b
+                    .cases()
+                    .iter()
+                    .map(|c| Ok((c.condition.clone(), Self::node_of(&c.node, resolve, subs)?)))
+                    .collect::<Result<_, EngineError>>()?;
+                let otherwise = match b.otherwise() {
+                    crate::workflow::Otherwise::Node(n) => {
+                        Otherwise::Node(Box::new(Self::node_of(n, resolve, subs)?))
+                    }
+                    crate::workflow::Otherwise::Fail(m) => Otherwise::Fail(m.clone()),
+                };
+                NodeKind::Branch(Arc::new(BranchNode {
+                    name: b.name().to_string(),
+                    cases,
+                    otherwise,
+                }))
+            }
+            Entity::Gate(g) => NodeKind::Gate(GateNode::of(g, n.overrides.timeout)),
         };
-        let template = self.task(&n.clone(), t)?;
-        let attempts = Attempts::of_template(sub, &template);
-        let outputs = template
-            .interface
-            .as_ref()
-            .and_then(|i| i.outputs.as_ref())
-            .map(|o| o.variables.keys().cloned().collect())
-            .unwrap_or_default();
-        Ok(MapNode {
-            task: Executable::Template(template),
-            bound: a.bound_inputs.iter().cloned().collect(),
-            criterion: SuccessCriterion::from_idl(a.success_criteria.as_ref()),
-            run_all: a.run_all_sub_nodes,
-            concurrency: a
-                .parallelism_option
-                .as_ref()
-                .map(|array_node::ParallelismOption::Parallelism(k)| *k),
-            attempts,
-            outputs,
+        Ok(GraphNode {
+            id: n.id.clone(),
+            entity: n.entity.name().to_string(),
+            inputs: n.inputs.clone(),
+            kind,
         })
     }
 }
 
-/// The node's name for messages: its metadata name, else its id.
-fn node_name(n: &Node) -> String {
-    n.metadata
-        .as_ref()
-        .map(|m| m.name.clone())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| n.id.clone())
+impl NodeKind {
+    fn task_count(&self) -> usize {
+        match self {
+            NodeKind::Workflow(g) => g.task_count(),
+            NodeKind::LaunchPlan(l) => l.graph.task_count(),
+            NodeKind::Branch(b) => b.cases.first().map_or(1, |(_, n)| n.kind.task_count()),
+            NodeKind::Gate(_) => 0,
+            NodeKind::Task(..) | NodeKind::Map(_) => 1,
+        }
+    }
 }
 
-/// The nodes whose outputs `data` reads.
-fn promised_nodes<'d>(data: &'d BindingData, out: &mut Vec<&'d str>) {
-    match &data.value {
-        Some(binding_data::Value::Promise(r)) if r.node_id != INPUT_NODE_ID => {
-            out.push(&r.node_id);
+impl GateNode {
+    /// The gate `g` of a workflow defined in this binary (a node's timeout replaces the gate's).
+    fn of(g: &Gate, timeout: Option<Duration>) -> GateNode {
+        let timeout = timeout.unwrap_or(g.timeout());
+        match g.kind() {
+            GateKind::Sleep(d) => GateNode::Sleep(*d),
+            GateKind::Signal { ty, output } => GateNode::Signal {
+                id: g.name().to_string(),
+                ty: Box::new(ty.clone()),
+                output: output.clone(),
+                timeout,
+            },
+            GateKind::Approve { var, .. } => GateNode::Approve {
+                id: g.name().to_string(),
+                var: var.clone(),
+                timeout,
+            },
         }
-        Some(binding_data::Value::Collection(c)) => {
-            c.bindings.iter().for_each(|b| promised_nodes(b, out));
-        }
-        Some(binding_data::Value::Map(m)) => {
-            m.bindings.values().for_each(|b| promised_nodes(b, out));
-        }
-        _ => {}
     }
 }

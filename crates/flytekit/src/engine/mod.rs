@@ -15,33 +15,79 @@
 //! let outputs = engine.run(&my_wf::workflow().into(), inputs).await?;
 //! ```
 
+mod attr_path;
 mod bindings;
+mod branch;
 mod cache;
+mod catalog;
 mod exec;
+mod gates;
 mod graph;
 pub(crate) mod isolate;
+mod package;
 mod progress;
+mod references;
 pub(crate) mod sandbox;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use flytekit_idl::core::LiteralMap;
+use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use crate::scheduler::Cancel;
 use crate::task::Task;
 use crate::type_engine::{ConversionContext, FlyteType, TypeError, describe_type, literal_to_json};
-use crate::workflow::{Entity, Workflow, WorkflowError};
+use crate::workflow::{Entity, Reference, Workflow, WorkflowError};
 
 pub use cache::{CACHE_DIR_ENV, CacheError, LocalCache, cache_key, default_cache_dir};
-use exec::Run;
+pub use gates::GateAnswers;
 use graph::{Graph, GraphNode, NodeKind};
+pub use package::{PackageError, ReferencePackage};
 use progress::Progress;
 pub use progress::ProgressMode;
+use references::References;
 pub use sandbox::{AttemptError, SandboxOptions, TemplateVars, render};
+
+/// What one engine run shares: progress, cancellation, the runtime handle, and where reference
+/// entities and launch plans named by id are found.
+pub(crate) struct Run {
+    pub progress: Arc<Progress>,
+    pub cancel: Cancel,
+    pub handle: Handle,
+    pub references: Arc<References>,
+}
+
+impl Run {
+    /// One of the engine's task slots: taken at once when one is free (no trip through the
+    /// runtime), else awaited, giving up on cancellation.
+    fn slot<'a>(
+        &self,
+        slots: &'a Semaphore,
+    ) -> Result<tokio::sync::SemaphorePermit<'a>, EngineError> {
+        match slots.try_acquire() {
+            Ok(permit) => Ok(permit),
+            Err(_) => self
+                .block_on(slots.acquire())?
+                .map_err(|_| EngineError::Cancelled),
+        }
+    }
+
+    /// Drives `fut` to completion on this thread, unless the run is cancelled first.
+    fn block_on<F: Future>(&self, fut: F) -> Result<F::Output, EngineError> {
+        self.handle.block_on(async {
+            tokio::select! {
+                biased;
+                r = fut => Ok(r),
+                _ = self.cancel.cancelled() => Err(EngineError::Cancelled),
+            }
+        })
+    }
+}
 
 /// How cached tasks use the local cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,6 +118,13 @@ pub struct EngineOptions {
     /// Run every task node through the container contract (`run --sandbox`) instead of
     /// in-process.
     pub sandbox: Option<SandboxOptions>,
+    /// Answers to the run's gates (signals, approvals), or whether to ask on the terminal.
+    pub gates: GateAnswers,
+    /// Local stand-ins for reference entities (besides those registered with `stand_in!`).
+    pub stand_ins: Vec<(Reference, Entity)>,
+    /// Registration packages whose templates run the reference entities a workflow calls, in
+    /// the sandbox (`run --sandbox --reference-package PKG`).
+    pub reference_packages: Vec<Arc<ReferencePackage>>,
 }
 
 impl Default for EngineOptions {
@@ -86,6 +139,9 @@ impl Default for EngineOptions {
             progress: ProgressMode::Off,
             raw_output_prefix: None,
             sandbox: None,
+            gates: GateAnswers::default(),
+            stand_ins: Vec::new(),
+            reference_packages: Vec::new(),
         }
     }
 }
@@ -207,6 +263,48 @@ pub enum EngineError {
         /// What is wrong or unsupported.
         reason: String,
     },
+    /// A conditional failed: its `else_().fail(..)` arm was taken, or a condition could not be
+    /// evaluated (values that do not compare).
+    #[error("node {node} (conditional {conditional}) failed: {message}")]
+    Branch {
+        /// The node path.
+        node: String,
+        /// The conditional's name.
+        conditional: String,
+        /// Why.
+        message: String,
+    },
+    /// A gate got no answer, a wrong one, or a refusal.
+    #[error("node {node} (gate {gate}) failed: {message}")]
+    Gate {
+        /// The node path.
+        node: String,
+        /// The gate's name (its signal id).
+        gate: String,
+        /// Why, and how to answer it.
+        message: String,
+    },
+    /// A reference entity (or a launch plan named by id) cannot be run here.
+    #[error("node {node}: {message}")]
+    Reference {
+        /// The node path.
+        node: String,
+        /// What is missing and how to provide it.
+        message: String,
+    },
+    /// The workflow failed, and so did its failure node.
+    #[error("{original}\nthe failure node {node} failed too: {failure}")]
+    FailureNode {
+        /// The failure node's path.
+        node: String,
+        /// Why the workflow failed.
+        original: Box<EngineError>,
+        /// Why the failure node failed.
+        failure: Box<EngineError>,
+    },
+    /// A launch plan or entity given to the engine is invalid.
+    #[error("{0}")]
+    Invalid(String),
     /// The run was cancelled (Ctrl-C, or its caller went away) before it finished.
     #[error("the run was cancelled")]
     Cancelled,
@@ -320,11 +418,30 @@ impl Engine {
     ) -> Result<LiteralMap, EngineError> {
         let inputs = complete_inputs(entity, inputs)?;
         self.prepare_dirs()?;
+        let references = Arc::new(References::new(&self.inner.options));
+        // A task (or a reference) runs as one node at path `-`; a workflow, or a launch plan's
+        // workflow (its inputs completed above), as its graph.
         let graph = match entity {
             Entity::Task(t) => single_task_graph(t),
             Entity::Workflow(w) => {
                 w.check()?;
-                Graph::from_workflow(w)
+                Graph::from_workflow(w, references.as_ref())?
+            }
+            Entity::LaunchPlan(lp) => {
+                lp.workflow().check()?;
+                lp.check().map_err(WorkflowError::from)?;
+                Graph::from_workflow(lp.workflow(), references.as_ref())?
+            }
+            Entity::Reference(r) => {
+                let kind = graph::Resolve::reference(references.as_ref(), r, "-")?;
+                single_node_graph(r.name(), r.interface().clone(), kind)
+            }
+            Entity::Branch(_) | Entity::Gate(_) => {
+                return Err(EngineError::Invalid(format!(
+                    "{} {} runs only inside a workflow",
+                    entity.kind(),
+                    entity.name()
+                )));
             }
         };
         let progress = Arc::new(Progress::new(
@@ -338,9 +455,10 @@ impl Engine {
             progress: progress.clone(),
             cancel,
             handle: tokio::runtime::Handle::current(),
+            references,
         };
         let engine = self.clone();
-        let is_task = matches!(entity, Entity::Task(_));
+        let is_task = matches!(entity, Entity::Task(_) | Entity::Reference(_));
         // The scheduler runs on threads of its own: one hand-off per run, none per node.
         let result = tokio::task::spawn_blocking(move || {
             if is_task {
@@ -398,13 +516,25 @@ impl Engine {
 
 /// A graph of one node running `task` (a task run on its own).
 fn single_task_graph(task: &Task) -> Graph {
-    let kind = NodeKind::of_task(task, &Default::default());
+    single_node_graph(
+        task.name(),
+        task.interface().clone(),
+        NodeKind::of_task(task, &Default::default()),
+    )
+}
+
+/// A graph of one node, at path `-`, running `kind`.
+fn single_node_graph(
+    name: &str,
+    interface: flytekit_idl::core::TypedInterface,
+    kind: NodeKind,
+) -> Graph {
     Graph {
-        name: task.name().to_string(),
-        interface: task.interface().clone(),
+        name: name.to_string(),
+        interface,
         nodes: vec![GraphNode {
             id: "-".to_string(),
-            entity: task.name().to_string(),
+            entity: name.to_string(),
             inputs: Vec::new(),
             kind,
         }],
@@ -412,6 +542,7 @@ fn single_task_graph(task: &Task) -> Graph {
         index: HashMap::new(),
         outputs: Vec::new(),
         policy: Default::default(),
+        failure: None,
     }
 }
 
@@ -426,6 +557,11 @@ pub fn complete_inputs(entity: &Entity, mut inputs: LiteralMap) -> Result<Litera
     let mut names: Vec<&String> = declared.keys().collect();
     names.sort();
     for name in inputs.literals.keys() {
+        if let Some(message) = entity.unbindable(name) {
+            return Err(EngineError::Invalid(format!(
+                "{message}; leave --{name} out"
+            )));
+        }
         if !declared.contains_key(name) {
             return Err(EngineError::UnknownInput {
                 entity: entity.name().to_string(),
@@ -442,14 +578,7 @@ pub fn complete_inputs(entity: &Entity, mut inputs: LiteralMap) -> Result<Litera
             });
         }
     }
-    let defaults = match entity {
-        Entity::Workflow(w) => w
-            .inputs()
-            .iter()
-            .filter_map(|i| i.default.clone().map(|d| (i.name.clone(), d)))
-            .collect(),
-        Entity::Task(_) => HashMap::new(),
-    };
+    let defaults = entity.input_defaults();
     for name in names {
         if inputs.literals.contains_key(name) {
             continue;
@@ -470,6 +599,11 @@ pub fn complete_inputs(entity: &Entity, mut inputs: LiteralMap) -> Result<Litera
                     ty,
                 });
             }
+        }
+    }
+    if let Entity::LaunchPlan(lp) = entity {
+        for (name, value) in lp.fixed_inputs() {
+            inputs.literals.insert(name.clone(), value.clone());
         }
     }
     Ok(inputs)

@@ -3,8 +3,9 @@
 //! template and sub-workflow included; a body that adds no nodes yields its outputs directly.
 
 use flytekit_idl::core::{
-    Binding, BindingData, DynamicJobSpec, Literal, LiteralCollection, LiteralMap, Node,
-    WorkflowTemplate, binding_data, literal, node,
+    Binding, BindingData, BooleanExpression, DynamicJobSpec, IfBlock, Literal, LiteralCollection,
+    LiteralMap, Node, WorkflowTemplate, binding_data, boolean_expression, if_else_block, literal,
+    node, operand,
 };
 
 use crate::settings::SerializationSettings;
@@ -140,10 +141,67 @@ fn prefix_binding(b: Binding) -> Binding {
     }
 }
 
+/// A branch node's binding name `n0.o0` → `dn0.o0` (`.x`, a workflow input, stays).
+fn prefix_var(var: &str) -> String {
+    if var.starts_with('.') {
+        var.to_string()
+    } else {
+        format!("d{var}")
+    }
+}
+
+fn prefix_condition(mut e: BooleanExpression) -> BooleanExpression {
+    e.expr = e.expr.map(|x| match x {
+        boolean_expression::Expr::Comparison(mut c) => {
+            for side in [c.left_value.as_mut(), c.right_value.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(operand::Val::Var(v)) = side.val.as_mut() {
+                    *v = prefix_var(v);
+                }
+            }
+            boolean_expression::Expr::Comparison(c)
+        }
+        boolean_expression::Expr::Conjunction(mut c) => {
+            c.left_expression = c.left_expression.map(|l| Box::new(prefix_condition(*l)));
+            c.right_expression = c.right_expression.map(|r| Box::new(prefix_condition(*r)));
+            boolean_expression::Expr::Conjunction(c)
+        }
+    });
+    e
+}
+
+fn prefix_block(b: IfBlock) -> IfBlock {
+    IfBlock {
+        condition: b.condition.map(prefix_condition),
+        then_node: b.then_node.map(|n| Box::new(prefix_node(*n))),
+    }
+}
+
 fn prefix_node(mut n: Node) -> Node {
     n.id = prefix_id(&n.id);
     n.upstream_node_ids = n.upstream_node_ids.iter().map(|i| prefix_id(i)).collect();
     n.inputs = n.inputs.into_iter().map(prefix_binding).collect();
+    if let Some(node::Target::BranchNode(b)) = n.target.as_mut() {
+        // flytekit compiles a conditional's nodes and binding names with the same prefix.
+        for input in n.inputs.iter_mut() {
+            input.var = prefix_var(&input.var);
+        }
+        if let Some(ie) = b.if_else.as_mut() {
+            ie.case = ie.case.take().map(|c| Box::new(prefix_block(*c)));
+            ie.other = std::mem::take(&mut ie.other)
+                .into_iter()
+                .map(prefix_block)
+                .collect();
+            ie.default = match ie.default.take() {
+                Some(if_else_block::Default::ElseNode(e)) => {
+                    Some(if_else_block::Default::ElseNode(Box::new(prefix_node(*e))))
+                }
+                other => other,
+            };
+        }
+    }
     if let Some(node::Target::ArrayNode(a)) = n.target.as_mut()
         && let Some(sub) = a.node.as_mut()
     {

@@ -1,16 +1,23 @@
-//! Serialization of workflow nodes, shaped like flytekit's `get_serializable_node`: task nodes,
-//! sub-workflow nodes and map tasks' `ArrayNode`s, with the task's retries, timeout and
-//! interruptible copied to the node's metadata and the node's overrides on top.
+//! Serialization of workflow nodes, shaped like flytekit's `get_serializable_node`: task nodes
+//! (with `TaskNodeOverrides`), sub-workflow, launch-plan and reference nodes, conditionals
+//! (`BranchNode`), gates (`GateNode`) and map tasks' `ArrayNode`s, with the entity's retries,
+//! timeout and interruptible copied to the node's metadata and the node's overrides on top.
 
 use flytekit_idl::core::{
-    ArrayNode, Identifier, Node, NodeMetadata, ResourceType, RetryStrategy, TaskNode,
-    TaskNodeOverrides, WorkflowNode, array_node, node, node_metadata, task_node, workflow_node,
+    ApproveCondition, ArrayNode, BranchNode, ExtendedResources, GateNode, Identifier, IfBlock,
+    IfElseBlock, K8sObjectMetadata, K8sPod, Node, NodeMetadata, ResourceType, RetryStrategy,
+    SignalCondition, SleepCondition, TaskNode, TaskNodeOverrides, WorkflowNode, array_node,
+    gate_node, if_else_block, node, node_metadata, task_node, workflow_node,
 };
 
+use super::task::ContainerParts;
 use crate::map::MapSpec;
 use crate::settings::SerializationSettings;
-use crate::task::Task;
-use crate::workflow::{Entity, NodeSpec};
+use crate::task::{Quantity, Resources, Task};
+use crate::workflow::{
+    BranchSpec, Entity, Gate, GateKind, NodeOverrides, NodeSpec, Otherwise, ReferenceKind,
+    WorkflowError,
+};
 
 /// The identifier of an entity registered under `settings`.
 pub(crate) fn identifier(
@@ -28,11 +35,27 @@ pub(crate) fn identifier(
     }
 }
 
-pub(super) fn compile_node(n: &NodeSpec, settings: &SerializationSettings) -> Node {
+/// The node's metadata settings that every kind of node takes from its overrides.
+fn apply_overrides(metadata: &mut NodeMetadata, o: &NodeOverrides) {
+    metadata.cacheable_value = o.cache.map(node_metadata::CacheableValue::Cacheable);
+    metadata.cache_version_value = o
+        .cache_version
+        .clone()
+        .map(node_metadata::CacheVersionValue::CacheVersion);
+    metadata.cache_serializable_value = o
+        .cache_serialize
+        .map(node_metadata::CacheSerializableValue::CacheSerializable);
+}
+
+/// Serializes node `n` of a workflow.
+pub(super) fn compile_node(
+    n: &NodeSpec,
+    settings: &SerializationSettings,
+) -> Result<Node, WorkflowError> {
     if let Entity::Task(t) = &n.entity
         && let Some(map) = t.map_spec()
     {
-        return array_node(n, t, map, settings);
+        return Ok(array_node(n, t, map, settings));
     }
     let o = &n.overrides;
     let mut metadata = NodeMetadata {
@@ -40,8 +63,16 @@ pub(super) fn compile_node(n: &NodeSpec, settings: &SerializationSettings) -> No
             .name
             .clone()
             .unwrap_or_else(|| n.entity.short_name().to_string()),
+        retries: Some(RetryStrategy {
+            retries: o.retries.unwrap_or(0),
+        }),
+        timeout: o.timeout.map(duration),
+        interruptible_value: o
+            .interruptible
+            .map(node_metadata::InterruptibleValue::Interruptible),
         ..Default::default()
     };
+    let mut inputs = n.inputs.clone();
     let target = match &n.entity {
         Entity::Task(t) => {
             let c = t.config();
@@ -54,7 +85,7 @@ pub(super) fn compile_node(n: &NodeSpec, settings: &SerializationSettings) -> No
                 .or(c.interruptible)
                 .map(node_metadata::InterruptibleValue::Interruptible);
             node::Target::TaskNode(TaskNode {
-                overrides: Some(TaskNodeOverrides::default()),
+                overrides: Some(task_overrides(t, o, settings)?),
                 reference: Some(task_node::Reference::ReferenceId(identifier(
                     settings,
                     ResourceType::Task,
@@ -63,12 +94,8 @@ pub(super) fn compile_node(n: &NodeSpec, settings: &SerializationSettings) -> No
             })
         }
         Entity::Workflow(w) => {
-            metadata.retries = Some(RetryStrategy {
-                retries: o.retries.unwrap_or(0),
-            });
-            metadata.timeout = o.timeout.map(duration);
             metadata.interruptible_value = Some(node_metadata::InterruptibleValue::Interruptible(
-                o.interruptible.unwrap_or(false),
+                o.interruptible.or(w.interruptible()).unwrap_or(false),
             ));
             node::Target::WorkflowNode(WorkflowNode {
                 reference: Some(workflow_node::Reference::SubWorkflowRef(identifier(
@@ -78,20 +105,208 @@ pub(super) fn compile_node(n: &NodeSpec, settings: &SerializationSettings) -> No
                 ))),
             })
         }
+        Entity::LaunchPlan(lp) => {
+            // flytekit's LaunchPlan.construct_node_metadata is its workflow's.
+            let w = lp.workflow();
+            metadata.name = o.name.clone().unwrap_or_else(|| w.short_name().to_string());
+            metadata.interruptible_value = Some(node_metadata::InterruptibleValue::Interruptible(
+                o.interruptible.or(w.interruptible()).unwrap_or(false),
+            ));
+            // A node does not bind the plan's fixed inputs.
+            inputs.retain(|b| !lp.fixed_inputs().iter().any(|(f, _)| f == &b.var));
+            node::Target::WorkflowNode(WorkflowNode {
+                reference: Some(workflow_node::Reference::LaunchplanRef(identifier(
+                    settings,
+                    ResourceType::LaunchPlan,
+                    lp.name(),
+                ))),
+            })
+        }
+        Entity::Reference(r) => {
+            let id = r.id();
+            match r.kind() {
+                ReferenceKind::Task => node::Target::TaskNode(TaskNode {
+                    overrides: None,
+                    reference: Some(task_node::Reference::ReferenceId(id)),
+                }),
+                ReferenceKind::LaunchPlan => node::Target::WorkflowNode(WorkflowNode {
+                    reference: Some(workflow_node::Reference::LaunchplanRef(id)),
+                }),
+                ReferenceKind::Workflow => node::Target::WorkflowNode(WorkflowNode {
+                    reference: Some(workflow_node::Reference::SubWorkflowRef(id)),
+                }),
+            }
+        }
+        Entity::Branch(b) => node::Target::BranchNode(Box::new(branch_node(b, settings)?)),
+        Entity::Gate(g) => {
+            metadata.timeout = Some(duration(o.timeout.unwrap_or(g.timeout())));
+            node::Target::GateNode(gate(g))
+        }
     };
-    metadata.cacheable_value = o.cache.map(node_metadata::CacheableValue::Cacheable);
-    metadata.cache_version_value = o
-        .cache_version
-        .clone()
-        .map(node_metadata::CacheVersionValue::CacheVersion);
-    Node {
+    apply_overrides(&mut metadata, o);
+    Ok(Node {
         id: n.id.clone(),
         metadata: Some(metadata),
-        inputs: n.inputs.clone(),
+        inputs,
         upstream_node_ids: n.upstream.iter().map(|i| format!("n{i}")).collect(),
         output_aliases: Vec::new(),
         target: Some(target),
+    })
+}
+
+/// A branch node (flytekit's `get_serializable_branch_node`): the first case, the others, and
+/// the else node or the error (`failed_node_id` is the conditional's name).
+fn branch_node(
+    b: &BranchSpec,
+    settings: &SerializationSettings,
+) -> Result<BranchNode, WorkflowError> {
+    let mut blocks = Vec::new();
+    for c in b.cases() {
+        blocks.push(IfBlock {
+            condition: Some(c.condition.clone()),
+            then_node: Some(Box::new(compile_branch_node(&c.node, settings)?)),
+        });
     }
+    let mut blocks = blocks.into_iter();
+    let case = blocks.next().map(Box::new);
+    let default = match b.otherwise() {
+        Otherwise::Node(n) => {
+            if_else_block::Default::ElseNode(Box::new(compile_branch_node(n, settings)?))
+        }
+        Otherwise::Fail(message) => if_else_block::Default::Error(flytekit_idl::core::Error {
+            failed_node_id: b.name().to_string(),
+            message: message.clone(),
+        }),
+    };
+    Ok(BranchNode {
+        if_else: Some(Box::new(IfElseBlock {
+            case,
+            other: blocks.collect(),
+            default: Some(default),
+        })),
+    })
+}
+
+/// A node inside a branch: its upstream ids name nodes of the enclosing workflow.
+fn compile_branch_node(
+    n: &NodeSpec,
+    settings: &SerializationSettings,
+) -> Result<Node, WorkflowError> {
+    compile_node(n, settings)
+}
+
+fn gate(g: &Gate) -> GateNode {
+    let condition = match g.kind() {
+        GateKind::Sleep(d) => gate_node::Condition::Sleep(SleepCondition {
+            duration: Some(duration(*d)),
+        }),
+        GateKind::Signal { ty, output } => gate_node::Condition::Signal(SignalCondition {
+            signal_id: g.name().to_string(),
+            r#type: Some(ty.clone()),
+            output_variable_name: output.clone(),
+        }),
+        GateKind::Approve { .. } => gate_node::Condition::Approve(ApproveCondition {
+            signal_id: g.name().to_string(),
+        }),
+    };
+    GateNode {
+        condition: Some(condition),
+    }
+}
+
+/// Resources as flytekit's `convert_resources_to_resource_model` lists them: cpu, memory, gpu,
+/// ephemeral storage.
+fn override_entries(r: &Resources) -> Vec<flytekit_idl::core::resources::ResourceEntry> {
+    use flytekit_idl::core::resources::{ResourceEntry, ResourceName};
+    [
+        (ResourceName::Cpu, &r.cpu),
+        (ResourceName::Memory, &r.mem),
+        (ResourceName::Gpu, &r.gpu),
+        (ResourceName::EphemeralStorage, &r.ephemeral_storage),
+    ]
+    .into_iter()
+    .filter_map(|(name, q)| match q {
+        Some(Quantity::One(v)) => Some(ResourceEntry {
+            name: name as i32,
+            value: v.clone(),
+        }),
+        _ => None,
+    })
+    .collect()
+}
+
+/// The `TaskNodeOverrides` of a task node (flytekit's `with_overrides`): resources, extended
+/// resources, image and pod template.
+fn task_overrides(
+    task: &Task,
+    o: &NodeOverrides,
+    settings: &SerializationSettings,
+) -> Result<TaskNodeOverrides, WorkflowError> {
+    let invalid = |message: String| WorkflowError::Serialization {
+        entity: task.name().to_string(),
+        message,
+    };
+    let resources = match (&o.resources, &o.requests, &o.limits) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(invalid(
+                "node overrides: `resources` can not be used together with `requests` or `limits`"
+                    .into(),
+            ));
+        }
+        (Some(pairs), None, None) => Some(
+            crate::task::ResourceSpec::from_pairs(pairs)
+                .map_err(|e| invalid(format!("node overrides: {e}")))?
+                .to_idl(),
+        ),
+        (None, None, None) => None,
+        (None, requests, limits) => {
+            for r in [requests, limits].into_iter().flatten() {
+                crate::task::ResourceSpec::from_requests_limits(r, &Resources::new())
+                    .map_err(|e| invalid(format!("node overrides: {e}")))?;
+            }
+            Some(flytekit_idl::core::Resources {
+                requests: requests.as_ref().map(override_entries).unwrap_or_default(),
+                limits: limits.as_ref().map(override_entries).unwrap_or_default(),
+            })
+        }
+    };
+    let extended_resources =
+        (o.accelerator.is_some() || o.shared_memory.is_some()).then(|| ExtendedResources {
+            gpu_accelerator: o.accelerator.as_ref().map(|a| a.to_idl()),
+            shared_memory: o.shared_memory.as_ref().map(|s| s.to_idl()),
+        });
+    let pod_template = match &o.pod_template {
+        None => None,
+        Some(pod) => {
+            let err = |e: super::SerializeError| invalid(e.to_string());
+            let ContainerParts {
+                image,
+                args,
+                resources,
+                env,
+            } = task
+                .container_parts(settings, task.get_command(settings).map_err(err)?)
+                .map_err(err)?;
+            let spec = task
+                .pod_spec(pod, settings, &image, &args, &resources, &env)
+                .map_err(err)?;
+            Some(K8sPod {
+                metadata: Some(K8sObjectMetadata {
+                    labels: pod.labels.clone().into_iter().collect(),
+                    annotations: pod.annotations.clone().into_iter().collect(),
+                }),
+                pod_spec: crate::type_engine::dataclass::json_to_struct(&spec),
+                data_config: None,
+                primary_container_name: pod.primary_container_name.clone(),
+            })
+        }
+    };
+    Ok(TaskNodeOverrides {
+        resources,
+        extended_resources,
+        container_image: o.container_image.clone().unwrap_or_default(),
+        pod_template,
+    })
 }
 
 /// The workflow node of a map task: an `ArrayNode` whose sub-node runs the map task (flytekit's

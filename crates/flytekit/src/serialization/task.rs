@@ -11,7 +11,19 @@ use flytekit_idl::core::{
 use super::error::SerializeError;
 use crate::image::get_registerable_container_image;
 use crate::settings::SerializationSettings;
-use crate::task::{ContainerImage, Task};
+use crate::task::{ContainerImage, ResourceSpec, Task};
+
+/// The primary container of a serialized task.
+pub(super) struct ContainerParts {
+    /// The image.
+    pub image: String,
+    /// The full args.
+    pub args: Vec<String>,
+    /// Requests and limits.
+    pub resources: ResourceSpec,
+    /// The environment, in order.
+    pub env: Vec<(String, String)>,
+}
 
 /// `<binary> <subcommand> --inputs {{.input}} --output-prefix {{.outputPrefix}}
 /// --raw-output-data-prefix ... --checkpoint-path ... --prev-checkpoint ... --resolver <resolver>
@@ -133,14 +145,13 @@ impl Task {
         }
     }
 
-    /// The `TaskTemplate` of a plain task whose container args are `args` (before the
-    /// fast-registration prefix): what [`Task::template`] gives a task without a kind, and a map
-    /// task's inner task with the map's command.
-    pub(super) fn plain_template(
+    /// The primary container of the task serialized with `settings` and container args `args`
+    /// (before the fast-registration prefix): image, full args, resources, environment.
+    pub(super) fn container_parts(
         &self,
         settings: &SerializationSettings,
         args: Vec<String>,
-    ) -> Result<TaskTemplate, SerializeError> {
+    ) -> Result<ContainerParts, SerializeError> {
         let c = self.config();
         let image = self.image(settings)?;
         let args = self.container_args(settings, args);
@@ -157,6 +168,54 @@ impl Task {
                 None => env.push((k.clone(), v.clone())),
             }
         }
+        Ok(ContainerParts {
+            image,
+            args,
+            resources,
+            env,
+        })
+    }
+
+    /// `pod`'s spec with the task's container as its primary container (flytekit's
+    /// `_serialize_pod_spec`).
+    pub(super) fn pod_spec(
+        &self,
+        pod: &crate::task::PodTemplate,
+        settings: &SerializationSettings,
+        image: &str,
+        args: &[String],
+        resources: &crate::task::ResourceSpec,
+        env: &[(String, String)],
+    ) -> Result<serde_json::Value, SerializeError> {
+        let resolve = |img: &str| {
+            get_registerable_container_image(
+                Some(img).filter(|s| !s.is_empty()),
+                &settings.image_config,
+            )
+            .map_err(|e| e.to_string())
+        };
+        pod.serialize(image, args, resources, env, &resolve)
+            .map_err(|source| SerializeError::Config {
+                task: self.name().to_string(),
+                source,
+            })
+    }
+
+    /// The `TaskTemplate` of a plain task whose container args are `args` (before the
+    /// fast-registration prefix): what [`Task::template`] gives a task without a kind, and a map
+    /// task's inner task with the map's command.
+    pub(super) fn plain_template(
+        &self,
+        settings: &SerializationSettings,
+        args: Vec<String>,
+    ) -> Result<TaskTemplate, SerializeError> {
+        let c = self.config();
+        let ContainerParts {
+            image,
+            args,
+            resources,
+            env,
+        } = self.container_parts(settings, args)?;
         let mut config = std::collections::BTreeMap::new();
         let target = match &c.pod_template {
             Some(pod) => {
@@ -164,19 +223,7 @@ impl Task {
                     "primary_container_name".to_string(),
                     pod.primary_container_name.clone(),
                 );
-                let resolve = |img: &str| {
-                    get_registerable_container_image(
-                        Some(img).filter(|s| !s.is_empty()),
-                        &settings.image_config,
-                    )
-                    .map_err(|e| e.to_string())
-                };
-                let spec = pod
-                    .serialize(&image, &args, &resources, &env, &resolve)
-                    .map_err(|source| SerializeError::Config {
-                        task: self.name().to_string(),
-                        source,
-                    })?;
+                let spec = self.pod_spec(pod, settings, &image, &args, &resources, &env)?;
                 Target::K8sPod(K8sPod {
                     metadata: Some(K8sObjectMetadata {
                         labels: pod.labels.clone().into_iter().collect(),

@@ -13,7 +13,9 @@ use flytekit_idl::core::{
 
 use super::node::{compile_node, identifier};
 use crate::settings::SerializationSettings;
-use crate::workflow::{Entity, FailurePolicy, Workflow, WorkflowError};
+use crate::workflow::{
+    Entity, FailurePolicy, LaunchPlan, NodeSpec, ReferenceKind, Workflow, WorkflowError,
+};
 
 /// A workflow with everything it references, ready for registration: the template, the
 /// templates of its sub-workflows (recursively, each once) and the templates of every task.
@@ -63,9 +65,12 @@ impl Workflow {
                 .nodes()
                 .iter()
                 .map(|n| compile_node(n, settings))
-                .collect(),
+                .collect::<Result<_, _>>()?,
             outputs: self.output_bindings().to_vec(),
-            failure_node: None,
+            failure_node: self
+                .failure_node()
+                .map(|n| compile_node(n, settings))
+                .transpose()?,
             metadata_defaults: Some(WorkflowMetadataDefaults {
                 interruptible: self.interruptible().unwrap_or(false),
             }),
@@ -89,13 +94,26 @@ impl Workflow {
     }
 }
 
+/// Every node of `wf` that runs an entity: its own, the nodes of its conditionals' branches,
+/// and its failure node.
+pub(crate) fn entity_nodes(wf: &Workflow) -> Vec<&NodeSpec> {
+    let mut out: Vec<&NodeSpec> = Vec::new();
+    for n in wf.nodes().iter().chain(wf.failure_node()) {
+        out.push(n);
+        if let Entity::Branch(b) = &n.entity {
+            out.extend(b.nodes());
+        }
+    }
+    out
+}
+
 fn collect(
     wf: &Workflow,
     settings: &SerializationSettings,
     subs: &mut BTreeMap<String, WorkflowTemplate>,
     tasks: &mut BTreeMap<String, TaskTemplate>,
 ) -> Result<(), WorkflowError> {
-    for n in wf.nodes() {
+    for n in entity_nodes(wf) {
         match &n.entity {
             Entity::Task(t) => {
                 if !tasks.contains_key(t.name()) {
@@ -114,7 +132,57 @@ fn collect(
                     collect(w, settings, subs, tasks)?;
                 }
             }
+            Entity::Reference(r) if r.kind() == ReferenceKind::Workflow => {
+                // flytekit's get_serializable_workflow refuses these too: FlyteAdmin compiles a
+                // workflow with its sub-workflows' templates, which a reference does not carry.
+                return Err(WorkflowError::InvalidEntity {
+                    entity: format!("node {} ({})", n.id, r.display_id()),
+                    message: "reference sub-workflows cannot be registered (flytekit refuses them \
+                              too); call a reference launch plan of that workflow instead"
+                        .into(),
+                });
+            }
+            Entity::LaunchPlan(_) | Entity::Reference(_) | Entity::Branch(_) | Entity::Gate(_) => {}
         }
     }
     Ok(())
+}
+
+impl Workflow {
+    /// The launch plans this workflow's nodes call (its own and its sub-workflows'), each once:
+    /// registered with it, as flytekit registers the launch plans a workflow uses.
+    pub fn launch_plans_used(&self) -> Vec<LaunchPlan> {
+        let mut seen = BTreeMap::new();
+        fn walk(wf: &Workflow, seen: &mut BTreeMap<String, LaunchPlan>, depth: usize) {
+            if depth > 64 {
+                return;
+            }
+            for n in entity_nodes(wf) {
+                match &n.entity {
+                    Entity::LaunchPlan(lp) if !seen.contains_key(lp.name()) => {
+                        seen.insert(lp.name().to_string(), lp.clone());
+                        walk(lp.workflow(), seen, depth + 1);
+                    }
+                    Entity::Workflow(w) => walk(w, seen, depth + 1),
+                    _ => {}
+                }
+            }
+        }
+        walk(self, &mut seen, 0);
+        seen.into_values().collect()
+    }
+}
+
+/// The sub-workflows a workflow's nodes run directly (in its branches and failure node too), in
+/// node order, each once.
+pub fn sub_workflows(wf: &Workflow) -> Vec<Workflow> {
+    let mut out: Vec<Workflow> = Vec::new();
+    for n in entity_nodes(wf) {
+        if let Entity::Workflow(w) = &n.entity
+            && !out.iter().any(|x| x.name() == w.name())
+        {
+            out.push(w.clone());
+        }
+    }
+    out
 }

@@ -37,6 +37,7 @@ mod containers;
 pub mod dataclass;
 #[doc(hidden)]
 pub mod enums;
+mod flyte_error;
 mod json;
 pub mod literals;
 mod render;
@@ -44,7 +45,8 @@ mod scalars;
 pub mod serde_duration;
 mod structured;
 
-pub use json::{literal_from_json, literal_to_json};
+pub use flyte_error::FlyteError;
+pub use json::{literal_from_json, literal_from_text, literal_to_json};
 pub use render::{describe_literal, describe_type, type_tag_of};
 pub use scalars::{
     duration_from_proto, duration_to_proto, timestamp_from_proto, timestamp_to_proto,

@@ -16,8 +16,31 @@ fn read_primitive(literal: &Literal, expected: SimpleType) -> Result<&primitive:
     primitive_of(inner).ok_or_else(|| TypeError::mismatch(&simple_type(expected), literal))
 }
 
+/// The value of a msgpack `Binary` literal, when `literal` is one: what Propeller hands a node
+/// for a number, string or boolean inside a list or struct it resolved an attribute path into
+/// (flytekit's transformers read these too).
+#[inline]
+fn from_msgpack<T: serde::de::DeserializeOwned>(
+    literal: &Literal,
+    expected: SimpleType,
+) -> Option<Result<T, TypeError>> {
+    match super::literals::scalar_of(unwrap_union(literal)) {
+        Some(flytekit_idl::core::scalar::Value::Binary(b))
+            if b.tag == super::dataclass::MSGPACK_TAG =>
+        {
+            Some(rmp_serde::from_slice::<T>(&b.value).map_err(|e| {
+                TypeError::invalid(&simple_type(expected), format!("msgpack value: {e}"))
+            }))
+        }
+        _ => None,
+    }
+}
+
 #[inline]
 fn read_i64(literal: &Literal) -> Result<i64, TypeError> {
+    if let Some(v) = from_msgpack::<i64>(literal, SimpleType::Integer) {
+        return v;
+    }
     match read_primitive(literal, SimpleType::Integer)? {
         primitive::Value::Integer(i) => Ok(*i),
         _ => Err(TypeError::mismatch(
@@ -70,6 +93,9 @@ macro_rules! integer_type {
 integer_type!(i8, i16, i32, i64, u8, u16, u32);
 
 fn read_f64(literal: &Literal) -> Result<f64, TypeError> {
+    if let Some(v) = from_msgpack::<f64>(literal, SimpleType::Float) {
+        return v;
+    }
     match read_primitive(literal, SimpleType::Float)? {
         primitive::Value::FloatValue(f) => Ok(*f),
         _ => Err(TypeError::mismatch(
@@ -144,6 +170,9 @@ impl FlyteType for f32 {
 }
 
 fn read_string(literal: &Literal) -> Result<String, TypeError> {
+    if let Some(v) = from_msgpack::<String>(literal, SimpleType::String) {
+        return v;
+    }
     match read_primitive(literal, SimpleType::String)? {
         primitive::Value::StringValue(s) => Ok(s.clone()),
         _ => Err(TypeError::mismatch(&String::literal_type(), literal)),
@@ -177,6 +206,9 @@ impl FlyteType for String {
 }
 
 fn read_bool(literal: &Literal) -> Result<bool, TypeError> {
+    if let Some(v) = from_msgpack::<bool>(literal, SimpleType::Boolean) {
+        return v;
+    }
     match read_primitive(literal, SimpleType::Boolean)? {
         primitive::Value::Boolean(b) => Ok(*b),
         _ => Err(TypeError::mismatch(&bool::literal_type(), literal)),

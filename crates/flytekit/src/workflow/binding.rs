@@ -156,17 +156,3 @@ pub(crate) fn literal_to_binding(lit: &Literal) -> BindingData {
     };
     BindingData { union: None, value }
 }
-
-/// Calls `f` with the node id of every promise in `data`.
-pub(crate) fn collect_upstream(data: &BindingData, f: &mut impl FnMut(&str)) {
-    match &data.value {
-        Some(binding_data::Value::Promise(r)) => f(&r.node_id),
-        Some(binding_data::Value::Collection(c)) => {
-            c.bindings.iter().for_each(|b| collect_upstream(b, f))
-        }
-        Some(binding_data::Value::Map(m)) => {
-            m.bindings.values().for_each(|b| collect_upstream(b, f))
-        }
-        _ => {}
-    }
-}

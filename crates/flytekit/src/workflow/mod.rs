@@ -26,24 +26,35 @@
 //! - Every call of a lowercase path (`add(..)`, `tasks::add(..)`, `sub_workflow(..)`) is a node
 //!   call and must name a `#[task]` or `#[workflow]`. Constructors and methods of types
 //!   (`String::from`, `Vec::new`, `x.len()`) are left alone. Inside `vec![...]` calls are nodes too.
-//! - Promises are not values: you cannot branch or compute on them, only pass them to nodes or
-//!   return them. The body's return value becomes the outputs `o0`, `o1`, ... (a tuple for several).
+//! - Promises are not values: you cannot compute on them, only pass them to nodes or return
+//!   them — or a part of them (`est.pi()`, `xs.at(0)`, `m.get("k")`: [`attr`]-paths). Branch on
+//!   them with [`conditional`]; wait on people with [`sleep`], [`wait_for_input`], [`approve`].
+//!   The body's return value becomes the outputs `o0`, `o1`, ... (a tuple for several), or the
+//!   names given with `outputs(a, b)`.
 //! - Inputs with defaults: `#[workflow(defaults(x = 3, name = "world"))]`; the defaults go to the
 //!   launch plan and `run` uses them when an input flag is absent.
 //! - Other options: `name = "..."` (the registered name; default `<module path>.<fn>` with `::`
-//!   replaced by `.`), `failure_policy = "fail_after_executable_nodes_complete"`, `interruptible`.
+//!   replaced by `.`), `failure_policy = "fail_after_executable_nodes_complete"`, `interruptible`,
+//!   `on_failure = task_or_workflow` (see [`failure`]), `outputs(name, ..)`.
+//! - A node can run a task, a sub-workflow, a [`LaunchPlan`] (declared with `#[launch_plan]`), a
+//!   [`Reference`] entity (`#[reference_task]`, ...), a conditional or a gate.
 //!
-//! Nodes can be tuned after the call through their handle:
-//! `let y = add(x, 1); y.node().name("adder").retries(3).cache(true);`.
+//! Nodes can be tuned after the call through their handle, like flytekit's `with_overrides`:
+//! `let y = add(x, 1); y.node().unwrap().name("adder").retries(3).requests(..).container_image(..);`.
 //!
 //! The same graph can be built without the macro through [`WorkflowBuilder`]; then mistakes that
 //! the compiler would catch (unknown input names, wrong types, missing inputs) are reported by
 //! [`WorkflowBuilder::build`].
 
+pub mod attr;
 mod binding;
+mod condition;
 mod dataset;
 mod entity;
+pub mod failure;
+mod gate;
 mod launch_plan;
+mod reference;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -53,16 +64,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flytekit_idl::core::{
-    Binding, BindingData, Literal, LiteralType, OutputReference, TypedInterface, Variable,
-    VariableMap, binding_data,
+    Binding, BindingData, Literal, LiteralType, OutputReference, PromiseAttribute, TypedInterface,
+    Variable, VariableMap, binding_data,
 };
 
+use crate::task::{Accelerator, PodTemplate, Resources, SharedMemory};
 use crate::type_engine::FlyteType;
 
 use crate::type_engine::describe_type;
 pub use binding::IntoBinding;
+pub use condition::{
+    BranchCase, BranchOutput, BranchSpec, Branches, Comparable, Condition, Conditional, Elif, Else,
+    If, Operand, Ordered, Otherwise, conditional,
+};
 pub use entity::Entity;
-pub use launch_plan::LaunchPlan;
+pub use failure::FAILURE_NODE_ID;
+pub use gate::{DEFAULT_GATE_TIMEOUT, Gate, GateKind, approve, sleep, wait_for_input};
+pub use launch_plan::{
+    LaunchPlan, LaunchPlanError, LaunchPlanRegistration, Notification, NotificationKind, Schedule,
+    ScheduleExpression, SecurityContext, WorkflowPhase, registered_launch_plans,
+};
+pub use reference::{Reference, ReferenceKind, StandInRegistration, registered_stand_ins};
 
 /// The node id that names a workflow's own inputs in bindings (flytekit's `GLOBAL_INPUT_NODE_ID`).
 pub const INPUT_NODE_ID: &str = "";
@@ -212,6 +234,28 @@ pub enum WorkflowError {
         /// What is wrong.
         message: String,
     },
+    /// A conditional is malformed: a branch without a node, outputs that differ between
+    /// branches, a condition on an unsupported value, a node made inside a branch but not used.
+    #[error("conditional '{conditional}': {message}")]
+    Condition {
+        /// The conditional's name.
+        conditional: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The failure node (`on_failure`) cannot take the workflow's inputs.
+    #[error("workflow {workflow}: failure node {entity}: {message}")]
+    FailureNode {
+        /// The workflow.
+        workflow: String,
+        /// The task or workflow run on failure.
+        entity: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A launch plan is invalid.
+    #[error(transparent)]
+    LaunchPlan(#[from] LaunchPlanError),
     /// Serializing an entity of the workflow failed.
     #[error("serializing {entity}: {message}")]
     Serialization {
@@ -233,7 +277,9 @@ pub struct WorkflowInput {
     pub default: Option<Literal>,
 }
 
-/// Settings of one node that override its entity's defaults (flytekit's `with_overrides`).
+/// Settings of one node that override its entity's defaults (flytekit's `with_overrides`): the
+/// node's metadata (name, retries, timeout, interruptible, cache) and, for task nodes, the
+/// `TaskNodeOverrides` (resources, image, pod template, accelerator, shared memory).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeOverrides {
     /// Display name of the node (default: the entity's short name).
@@ -246,8 +292,24 @@ pub struct NodeOverrides {
     pub cache: Option<bool>,
     /// Cache version.
     pub cache_version: Option<String>,
+    /// Whether concurrent runs with the same inputs wait for one another's cached outputs.
+    pub cache_serialize: Option<bool>,
     /// Whether the node may run on interruptible capacity.
     pub interruptible: Option<bool>,
+    /// Resource requests of the task's container.
+    pub requests: Option<Resources>,
+    /// Resource limits of the task's container.
+    pub limits: Option<Resources>,
+    /// Requests and limits given as pairs (flytekit's `resources=`); excludes `requests`/`limits`.
+    pub resources: Option<Resources>,
+    /// The container image to run the task in instead of its own.
+    pub container_image: Option<String>,
+    /// A pod template for the task's pod.
+    pub pod_template: Option<PodTemplate>,
+    /// A GPU accelerator.
+    pub accelerator: Option<Accelerator>,
+    /// Shared memory at `/dev/shm`.
+    pub shared_memory: Option<SharedMemory>,
 }
 
 /// One node of a built workflow.
@@ -259,7 +321,8 @@ pub struct NodeSpec {
     pub entity: Entity,
     /// Bindings of the entity's inputs, sorted by input name (as flytekit writes them).
     pub inputs: Vec<Binding>,
-    /// Indices of the nodes this one waits for (its promises' producers and explicit `then`s).
+    /// Indices (in [`Workflow::nodes`]) of the nodes this one waits for: its promises' producers
+    /// and explicit `then`s. A node inside a branch names nodes of the workflow it is in.
     pub upstream: Vec<usize>,
     /// Per-node settings.
     pub overrides: NodeOverrides,
@@ -278,6 +341,7 @@ struct WorkflowInner {
     nodes: Vec<NodeSpec>,
     output_bindings: Vec<Binding>,
     node_index: HashMap<String, usize>,
+    failure_node: Option<NodeSpec>,
     error: Option<WorkflowError>,
 }
 
@@ -339,6 +403,11 @@ impl Workflow {
     /// The bindings of the workflow outputs.
     pub fn output_bindings(&self) -> &[Binding] {
         &self.inner.output_bindings
+    }
+
+    /// The node that runs when the workflow fails (`on_failure`), id `fn0`.
+    pub fn failure_node(&self) -> Option<&NodeSpec> {
+        self.inner.failure_node.as_ref()
     }
 
     /// The failure policy.
@@ -416,14 +485,26 @@ pub fn registered() -> Vec<Workflow> {
     all
 }
 
+/// Where a promise's value comes from: a workflow input or a node's output (by the node's index
+/// among every node the builder made), with an optional attribute path (`1 + index` into the
+/// builder's paths; `0` for none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Source {
-    Input(u32),
-    Output { node: u32, var: u32 },
+    Input { index: u32, path: u32 },
+    Output { node: u32, var: u32, path: u32 },
+}
+
+impl Source {
+    fn path(&self) -> u32 {
+        match self {
+            Source::Input { path, .. } | Source::Output { path, .. } => *path,
+        }
+    }
 }
 
 /// A typed reference to a value that exists only when the workflow runs: a workflow input or an
-/// output of a node. `Copy`, so one promise can feed several nodes.
+/// output of a node, or a part of one (`est.pi()`, `xs.at(0)`, `m.get("k")`). `Copy`, so one
+/// promise can feed several nodes.
 pub struct Promise<'w, T> {
     wf: &'w WorkflowBuilder,
     source: Source,
@@ -443,6 +524,7 @@ impl<T> fmt::Debug for Promise<'_, T> {
         f.debug_struct("Promise")
             .field("node_id", &r.node_id)
             .field("var", &r.var)
+            .field("attr_path", &r.attr_path)
             .finish()
     }
 }
@@ -452,7 +534,7 @@ impl<'w, T> Promise<'w, T> {
     /// `None` for a workflow input.
     pub fn node(&self) -> Option<NodeRef<'w>> {
         match self.source {
-            Source::Input(_) => None,
+            Source::Input { .. } => None,
             Source::Output { node, .. } => Some(NodeRef {
                 wf: self.wf,
                 index: node,
@@ -484,7 +566,7 @@ impl<'w, T> Promise<'w, T> {
     }
 
     /// The workflow under construction this promise belongs to.
-    pub(crate) fn builder(&self) -> &'w WorkflowBuilder {
+    pub fn builder(&self) -> &'w WorkflowBuilder {
         self.wf
     }
 
@@ -494,10 +576,52 @@ impl<'w, T> Promise<'w, T> {
                 workflow: wf.name(),
             });
         }
+        if let Source::Output { node, .. } = self.source {
+            wf.state.borrow_mut().recorded.push(node);
+        }
         Ok(BindingData {
             union: None,
             value: Some(binding_data::Value::Promise(self.reference())),
         })
+    }
+
+    /// The index of the producing node among every node the builder made.
+    pub(crate) fn node_index(&self) -> Option<u32> {
+        match self.source {
+            Source::Input { .. } => None,
+            Source::Output { node, .. } => Some(node),
+        }
+    }
+
+    /// Whether the promise names a part of a value (an attribute path).
+    pub(crate) fn has_attr_path(&self) -> bool {
+        self.source.path() != 0
+    }
+
+    /// The output variable (or workflow input) name.
+    pub(crate) fn var(&self) -> String {
+        self.reference().var
+    }
+
+    /// A promise of type `U` for a part of this one: `step` appended to its attribute path.
+    pub(crate) fn with_attr<U>(&self, step: PromiseAttribute) -> Promise<'w, U> {
+        let mut st = self.wf.state.borrow_mut();
+        let mut path = match self.source.path() {
+            0 => Vec::new(),
+            k => st.attr_paths[(k - 1) as usize].clone(),
+        };
+        path.push(step);
+        st.attr_paths.push(path);
+        let path = st.attr_paths.len() as u32;
+        let source = match self.source {
+            Source::Input { index, .. } => Source::Input { index, path },
+            Source::Output { node, var, .. } => Source::Output { node, var, path },
+        };
+        Promise {
+            wf: self.wf,
+            source,
+            _type: PhantomData,
+        }
     }
 }
 
@@ -521,7 +645,8 @@ impl<'w, T> Sequenced<'w> for Promise<'w, T> {
 }
 
 /// A handle on a node of a workflow under construction. Returned by calls of entities without
-/// outputs, and by [`Promise::node`]. Setters apply immediately and return the handle for chaining.
+/// outputs, and by [`Promise::node`]. Setters apply immediately and return the handle for
+/// chaining; together they are flytekit's `with_overrides`.
 #[derive(Clone, Copy)]
 pub struct NodeRef<'w> {
     wf: &'w WorkflowBuilder,
@@ -535,15 +660,31 @@ impl fmt::Debug for NodeRef<'_> {
 }
 
 impl<'w> NodeRef<'w> {
-    /// The node id (`n0`, `n1`, ...).
+    /// The node id (`n0`, `n1`, ...; inside a conditional, counted within it).
     pub fn id(&self) -> String {
-        format!("n{}", self.index)
+        self.wf
+            .state
+            .borrow()
+            .arena
+            .get(self.index as usize)
+            .map(|s| s.spec.id.clone())
+            .unwrap_or_default()
+    }
+
+    /// The index of the node among every node the builder made.
+    pub(crate) fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// The workflow under construction the node belongs to.
+    pub fn builder(&self) -> &'w WorkflowBuilder {
+        self.wf
     }
 
     fn update(self, f: impl FnOnce(&mut NodeOverrides)) -> Self {
         let mut st = self.wf.state.borrow_mut();
-        if let Some(n) = st.nodes.get_mut(self.index as usize) {
-            f(&mut n.overrides);
+        if let Some(n) = st.arena.get_mut(self.index as usize) {
+            f(&mut n.spec.overrides);
         }
         self
     }
@@ -575,9 +716,52 @@ impl<'w> NodeRef<'w> {
         self.update(|o| o.cache_version = Some(version))
     }
 
+    /// Makes concurrent runs of this node with the same inputs wait for one another.
+    pub fn cache_serialize(self, serialize: bool) -> Self {
+        self.update(|o| o.cache_serialize = Some(serialize))
+    }
+
     /// Allows or forbids interruptible capacity for this node.
     pub fn interruptible(self, interruptible: bool) -> Self {
         self.update(|o| o.interruptible = Some(interruptible))
+    }
+
+    /// Overrides the resource requests of the task's container.
+    pub fn requests(self, requests: Resources) -> Self {
+        self.update(|o| o.requests = Some(requests))
+    }
+
+    /// Overrides the resource limits of the task's container.
+    pub fn limits(self, limits: Resources) -> Self {
+        self.update(|o| o.limits = Some(limits))
+    }
+
+    /// Overrides requests and limits at once, each a quantity or a `(request, limit)` pair
+    /// (flytekit's `resources=`; not together with [`requests`](Self::requests) or
+    /// [`limits`](Self::limits)).
+    pub fn resources(self, resources: Resources) -> Self {
+        self.update(|o| o.resources = Some(resources))
+    }
+
+    /// Runs the task in `image` instead of its own image.
+    pub fn container_image(self, image: impl Into<String>) -> Self {
+        let image = image.into();
+        self.update(|o| o.container_image = Some(image))
+    }
+
+    /// Runs the task's pod from `template`.
+    pub fn pod_template(self, template: PodTemplate) -> Self {
+        self.update(|o| o.pod_template = Some(template))
+    }
+
+    /// Asks for a GPU accelerator.
+    pub fn accelerator(self, accelerator: Accelerator) -> Self {
+        self.update(|o| o.accelerator = Some(accelerator))
+    }
+
+    /// Mounts shared memory at `/dev/shm`.
+    pub fn shared_memory(self, memory: SharedMemory) -> Self {
+        self.update(|o| o.shared_memory = Some(memory))
     }
 
     /// Makes `next` (a node handle or a promise of a node's output) wait for this node, without
@@ -597,10 +781,10 @@ impl<'w> NodeRef<'w> {
         }
         if self.index != target.index {
             let mut st = self.wf.state.borrow_mut();
-            if let Some(n) = st.nodes.get_mut(target.index as usize)
-                && !n.upstream.contains(&(self.index as usize))
-            {
-                n.upstream.push(self.index as usize);
+            if let Some(n) = st.arena.get_mut(target.index as usize) {
+                if !n.spec.upstream.contains(&(self.index as usize)) {
+                    n.spec.upstream.push(self.index as usize);
+                }
             }
         }
         next
@@ -609,9 +793,15 @@ impl<'w> NodeRef<'w> {
     /// A promise of the node's output `name` of type `T`. An unknown name or a type different
     /// from the entity's declaration is reported by [`WorkflowBuilder::build`].
     pub fn output<T: FlyteType>(&self, name: &str) -> Promise<'w, T> {
+        self.output_of_type(name, &T::literal_type())
+    }
+
+    /// [`output`](Self::output) with the expected type given as a literal type.
+    pub(crate) fn output_of_type<T>(&self, name: &str, expected: &LiteralType) -> Promise<'w, T> {
         let mut st = self.wf.state.borrow_mut();
         let var = st.intern(name);
-        if let Some(node) = st.nodes.get(self.index as usize) {
+        if let Some(slot) = st.arena.get(self.index as usize) {
+            let node = &slot.spec;
             let outputs = entity_outputs(&node.entity);
             let id = node.id.clone();
             let entity_name = node.entity.name().to_string();
@@ -628,11 +818,10 @@ impl<'w> NodeRef<'w> {
                     st.errors.push(err);
                 }
                 Some(declared) => {
-                    let got = T::literal_type();
-                    if !crate::type_engine::compatible(declared, &got) {
+                    if !crate::type_engine::compatible(declared, expected) {
                         let err = WorkflowError::TypeMismatch {
                             place: format!("node {id} ({entity_name}) output '{name}'"),
-                            expected: describe_type(&got),
+                            expected: describe_type(expected),
                             got: describe_type(declared),
                         };
                         st.errors.push(err);
@@ -645,6 +834,7 @@ impl<'w> NodeRef<'w> {
             source: Source::Output {
                 node: self.index,
                 var,
+                path: 0,
             },
             _type: PhantomData,
         }
@@ -655,7 +845,7 @@ fn entity_outputs(entity: &Entity) -> HashMap<String, LiteralType> {
     variables(entity.interface().outputs.as_ref())
 }
 
-fn variables(map: Option<&VariableMap>) -> HashMap<String, LiteralType> {
+pub(crate) fn variables(map: Option<&VariableMap>) -> HashMap<String, LiteralType> {
     map.map(|m| {
         m.variables
             .iter()
@@ -680,6 +870,8 @@ pub struct NodeInput {
     name: String,
     ty: LiteralType,
     binding: Result<BindingData, WorkflowError>,
+    /// The nodes whose promises the binding reads.
+    sources: Vec<u32>,
 }
 
 impl NodeInput {
@@ -689,6 +881,14 @@ impl NodeInput {
     }
 }
 
+/// A node made by the builder, in the scope it was made in (`0`: the workflow itself, else a
+/// conditional). Its `upstream` holds builder indices until [`WorkflowBuilder::finish`].
+#[derive(Debug)]
+struct Slot {
+    spec: NodeSpec,
+    scope: u32,
+}
+
 #[derive(Debug, Default)]
 struct State {
     name: String,
@@ -696,7 +896,17 @@ struct State {
     failure_policy: FailurePolicy,
     interruptible: Option<bool>,
     inputs: Vec<WorkflowInput>,
-    nodes: Vec<NodeSpec>,
+    arena: Vec<Slot>,
+    /// How many nodes the workflow itself (scope 0) holds: the next id is `n<top_count>`.
+    top_count: usize,
+    /// Conditionals under construction, innermost last.
+    sections: Vec<condition::Section>,
+    next_scope: u32,
+    /// Builder indices of the nodes whose promises were bound since the last mark.
+    recorded: Vec<u32>,
+    attr_paths: Vec<Vec<PromiseAttribute>>,
+    failure_entity: Option<Entity>,
+    failure: Option<NodeSpec>,
     outputs: Vec<(String, LiteralType, BindingData)>,
     vars: Vec<String>,
     errors: Vec<WorkflowError>,
@@ -709,6 +919,25 @@ impl State {
             None => {
                 self.vars.push(var.to_string());
                 (self.vars.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The scope new nodes go to: the innermost open conditional, else the workflow.
+    fn current_scope(&self) -> u32 {
+        self.sections.last().map(|s| s.scope).unwrap_or(0)
+    }
+
+    /// The id of the next node in the current scope.
+    fn next_id(&mut self) -> String {
+        match self.sections.last_mut() {
+            Some(s) => {
+                s.count += 1;
+                format!("n{}", s.count - 1)
+            }
+            None => {
+                self.top_count += 1;
+                format!("n{}", self.top_count - 1)
             }
         }
     }
@@ -727,6 +956,7 @@ impl WorkflowBuilder {
         Self {
             state: RefCell::new(State {
                 name: name.into(),
+                next_scope: 1,
                 ..State::default()
             }),
         }
@@ -757,20 +987,28 @@ impl WorkflowBuilder {
 
     fn reference(&self, source: Source) -> OutputReference {
         let st = self.state.borrow();
+        let attr_path = match source.path() {
+            0 => Vec::new(),
+            k => st.attr_paths[(k - 1) as usize].clone(),
+        };
         match source {
-            Source::Input(i) => OutputReference {
+            Source::Input { index, .. } => OutputReference {
                 node_id: INPUT_NODE_ID.to_string(),
                 var: st
                     .inputs
-                    .get(i as usize)
+                    .get(index as usize)
                     .map(|x| x.name.clone())
                     .unwrap_or_default(),
-                attr_path: Vec::new(),
+                attr_path,
             },
-            Source::Output { node, var } => OutputReference {
-                node_id: format!("n{node}"),
+            Source::Output { node, var, .. } => OutputReference {
+                node_id: st
+                    .arena
+                    .get(node as usize)
+                    .map(|s| s.spec.id.clone())
+                    .unwrap_or_default(),
                 var: st.vars.get(var as usize).cloned().unwrap_or_default(),
-                attr_path: Vec::new(),
+                attr_path,
             },
         }
     }
@@ -818,7 +1056,7 @@ impl WorkflowBuilder {
         let index = (st.inputs.len() - 1) as u32;
         Promise {
             wf: self,
-            source: Source::Input(index),
+            source: Source::Input { index, path: 0 },
             _type: PhantomData,
         }
     }
@@ -831,35 +1069,45 @@ impl WorkflowBuilder {
 
     /// Binds `value` to the input `name` of a node about to be added with [`add_node`](Self::add_node).
     pub fn bind<T: FlyteType>(&self, name: &str, value: impl IntoBinding<T>) -> NodeInput {
+        self.bind_type(name, T::literal_type(), value)
+    }
+
+    /// [`bind`](Self::bind) with the input's type given as a literal type.
+    pub fn bind_type<T>(
+        &self,
+        name: &str,
+        ty: LiteralType,
+        value: impl IntoBinding<T>,
+    ) -> NodeInput {
+        let mark = self.state.borrow().recorded.len();
+        let binding = value.into_binding(self);
+        let sources = self.state.borrow_mut().recorded.drain(mark..).collect();
         NodeInput {
             name: name.to_string(),
-            ty: T::literal_type(),
-            binding: value.into_binding(self),
+            ty,
+            binding,
+            sources,
         }
     }
 
     /// Adds a node running `entity` with the given input bindings. Unknown, missing and mistyped
-    /// inputs are reported by [`build`](Self::build). Unbound inputs that have a default in a
-    /// sub-workflow are bound to the default.
+    /// inputs are reported by [`build`](Self::build). Unbound inputs that have a default (a
+    /// sub-workflow's, or a launch plan's) are bound to the default; a launch plan's fixed inputs
+    /// cannot be bound.
     pub fn add_node(&self, entity: impl Into<Entity>, inputs: Vec<NodeInput>) -> NodeRef<'_> {
         let entity = entity.into();
-        let mut st = self.state.borrow_mut();
-        let index = st.nodes.len();
-        let id = format!("n{index}");
+        let mut errors = Vec::new();
+        let id = self.state.borrow_mut().next_id();
         let entity_name = entity.name().to_string();
-        if let Entity::Workflow(w) = &entity
-            && let Err(e) = w.check()
-        {
-            st.errors.push(WorkflowError::SubWorkflow {
-                workflow: w.name().to_string(),
-                source: Box::new(e),
-            });
+        if let Err(e) = entity.check() {
+            errors.push(e);
         }
         let declared = variables(entity.interface().inputs.as_ref());
         let mut bindings: Vec<Binding> = Vec::new();
+        let mut upstream: Vec<usize> = Vec::new();
         for input in inputs {
             if bindings.iter().any(|b| b.var == input.name) {
-                st.errors.push(WorkflowError::DuplicateBinding {
+                errors.push(WorkflowError::DuplicateBinding {
                     node: id.clone(),
                     entity: entity_name.clone(),
                     input: input.name,
@@ -870,21 +1118,33 @@ impl WorkflowBuilder {
                 None => {
                     let mut expected: Vec<&String> = declared.keys().collect();
                     expected.sort();
-                    st.errors.push(WorkflowError::UnknownInput {
-                        node: id.clone(),
-                        entity: entity_name.clone(),
-                        input: input.name.clone(),
-                        expected: join_names(expected),
+                    let message = entity.unbindable(&input.name);
+                    errors.push(match message {
+                        Some(message) => WorkflowError::InvalidEntity {
+                            entity: format!("node {id} ({entity_name})"),
+                            message,
+                        },
+                        None => WorkflowError::UnknownInput {
+                            node: id.clone(),
+                            entity: entity_name.clone(),
+                            input: input.name.clone(),
+                            expected: join_names(expected),
+                        },
                     });
                 }
                 Some(ty) if !crate::type_engine::compatible(ty, &input.ty) => {
-                    st.errors.push(WorkflowError::TypeMismatch {
+                    errors.push(WorkflowError::TypeMismatch {
                         place: format!("node {id} ({entity_name}) input '{}'", input.name),
                         expected: describe_type(ty),
                         got: describe_type(&input.ty),
                     });
                 }
                 Some(_) => {}
+            }
+            for s in input.sources {
+                if !upstream.contains(&(s as usize)) {
+                    upstream.push(s as usize);
+                }
             }
             match input.binding {
                 Ok(b) => bindings.push(Binding {
@@ -893,12 +1153,12 @@ impl WorkflowBuilder {
                 }),
                 Err(WorkflowError::Constant {
                     workflow, message, ..
-                }) => st.errors.push(WorkflowError::Constant {
+                }) => errors.push(WorkflowError::Constant {
                     workflow,
                     place: format!("node {id} ({entity_name}) input '{}'", input.name),
                     message,
                 }),
-                Err(e) => st.errors.push(e),
+                Err(e) => errors.push(e),
             }
         }
         let defaults = entity.input_defaults();
@@ -913,7 +1173,7 @@ impl WorkflowBuilder {
                     var: name.clone(),
                     binding: Some(binding::literal_to_binding(lit)),
                 }),
-                None => st.errors.push(WorkflowError::MissingInput {
+                None => errors.push(WorkflowError::MissingInput {
                     node: id.clone(),
                     entity: entity_name.clone(),
                     input: name.clone(),
@@ -921,38 +1181,48 @@ impl WorkflowBuilder {
             }
         }
         bindings.sort_by(|a, b| a.var.cmp(&b.var));
-        let mut upstream: Vec<usize> = Vec::new();
-        for b in &bindings {
-            if let Some(data) = &b.binding {
-                binding::collect_upstream(data, &mut |node_id| {
-                    if let Some(i) = node_id
-                        .strip_prefix('n')
-                        .and_then(|s| s.parse::<usize>().ok())
-                        && i < index
-                        && !upstream.contains(&i)
-                    {
-                        upstream.push(i);
-                    }
-                });
-            }
-        }
-        st.nodes.push(NodeSpec {
+        let spec = NodeSpec {
             id,
             entity,
             inputs: bindings,
             upstream,
             overrides: NodeOverrides::default(),
-        });
+        };
+        self.push_node(spec, errors)
+    }
+
+    /// Adds a finished node spec (upstream as builder indices) in the current scope.
+    fn push_node(&self, spec: NodeSpec, errors: Vec<WorkflowError>) -> NodeRef<'_> {
+        let mut st = self.state.borrow_mut();
+        st.errors.extend(errors);
+        let scope = st.current_scope();
+        st.arena.push(Slot { spec, scope });
         NodeRef {
             wf: self,
-            index: index as u32,
+            index: (st.arena.len() - 1) as u32,
         }
+    }
+
+    /// Sets the node that runs when the workflow fails (flytekit's `on_failure`): `entity` — a
+    /// task or a workflow — receives the workflow's inputs by name; an input `err` of type
+    /// `Option<FlyteError>` receives the error, and its other inputs must be optional. Its id is
+    /// `fn0`.
+    pub fn on_failure(&self, entity: impl Into<Entity>) -> &Self {
+        failure::set(self, entity.into());
+        self
     }
 
     /// Binds the workflow output `name` of type `T` to `value`.
     pub fn output<T: FlyteType>(&self, name: &str, value: impl IntoBinding<T>) {
+        self.output_type(name, T::literal_type(), value)
+    }
+
+    /// [`output`](Self::output) with the output's type given as a literal type.
+    pub fn output_type<T>(&self, name: &str, ty: LiteralType, value: impl IntoBinding<T>) {
+        let mark = self.state.borrow().recorded.len();
         let binding = value.into_binding(self);
         let mut st = self.state.borrow_mut();
+        st.recorded.truncate(mark);
         let workflow = st.name.clone();
         if st.outputs.iter().any(|(n, _, _)| n == name) {
             st.errors.push(WorkflowError::Duplicate {
@@ -963,7 +1233,7 @@ impl WorkflowBuilder {
             return;
         }
         match binding {
-            Ok(b) => st.outputs.push((name.to_string(), T::literal_type(), b)),
+            Ok(b) => st.outputs.push((name.to_string(), ty, b)),
             Err(WorkflowError::Constant { message, .. }) => {
                 st.errors.push(WorkflowError::Constant {
                     workflow,
@@ -979,7 +1249,42 @@ impl WorkflowBuilder {
     /// [`Workflow::check`]; use [`build`](Self::build) to get it at once.
     pub fn finish(self) -> Workflow {
         let mut st = self.state.into_inner();
-        if let Some(cycle) = find_cycle(&st.nodes) {
+        failure::build(&mut st);
+        for s in st.sections.drain(..).rev() {
+            st.errors.push(WorkflowError::Condition {
+                conditional: s.name,
+                message: "the conditional is not finished; end it with `.else_().then(..)` or \
+                          `.else_().fail(\"..\")`"
+                    .into(),
+            });
+        }
+        // Builder indices of the workflow's own nodes → their index in `nodes`.
+        let mut top: Vec<Option<usize>> = vec![None; st.arena.len()];
+        let mut k = 0;
+        for (i, slot) in st.arena.iter().enumerate() {
+            if slot.scope == 0 {
+                top[i] = Some(k);
+                k += 1;
+            }
+        }
+        let translate = |ups: &[usize]| -> Vec<usize> {
+            let mut v: Vec<usize> = ups
+                .iter()
+                .filter_map(|u| top.get(*u).copied().flatten())
+                .collect();
+            v.dedup();
+            v
+        };
+        let nodes: Vec<NodeSpec> = std::mem::take(&mut st.arena)
+            .into_iter()
+            .filter(|s| s.scope == 0)
+            .map(|s| condition::translate_node(s.spec, &translate))
+            .collect();
+        let failure_node = st
+            .failure
+            .take()
+            .map(|n| condition::translate_node(n, &translate));
+        if let Some(cycle) = find_cycle(&nodes) {
             let workflow = st.name.clone();
             st.errors.push(WorkflowError::Cycle {
                 workflow,
@@ -1004,8 +1309,7 @@ impl WorkflowBuilder {
         for (name, ty, _) in &st.outputs {
             outputs.variables.insert(name.clone(), variable(name, ty));
         }
-        let node_index = st
-            .nodes
+        let node_index = nodes
             .iter()
             .enumerate()
             .map(|(i, n)| (n.id.clone(), i))
@@ -1034,8 +1338,9 @@ impl WorkflowBuilder {
                 failure_policy: st.failure_policy,
                 interruptible: st.interruptible,
                 inputs: st.inputs,
-                nodes: st.nodes,
+                nodes,
                 node_index,
+                failure_node,
                 error,
             }),
         }
