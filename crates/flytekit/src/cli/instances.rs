@@ -148,8 +148,13 @@ pub fn select(names: &[String], args: &InstanceArgs) -> Result<(Vec<Workflow>, V
         };
         match found.map_err(|e| e.to_string())? {
             Entity::Workflow(w) => workflows.push(w),
-            Entity::Task(t) => {
-                return Err(format!("'{}' is a task; package names workflows", t.name()));
+            Entity::LaunchPlan(lp) => workflows.push(lp.workflow().clone()),
+            other => {
+                return Err(format!(
+                    "'{}' is a {}; package names workflows and launch plans",
+                    other.name(),
+                    other.kind()
+                ));
             }
         }
     }
@@ -282,8 +287,9 @@ pub async fn prepare_sandbox(
 ) -> Result<(), String> {
     let instances = match entity {
         Entity::Workflow(w) => instance_tasks_in(std::slice::from_ref(w)),
+        Entity::LaunchPlan(lp) => instance_tasks_in(std::slice::from_ref(lp.workflow())),
         Entity::Task(t) if t.instance_payload().is_some() => vec![t.clone()],
-        Entity::Task(_) => Vec::new(),
+        Entity::Task(_) | Entity::Reference(_) | Entity::Branch(_) | Entity::Gate(_) => Vec::new(),
     };
     let settings = args.settings(opts.payloads.offload_prefix.as_deref());
     if instances.is_empty() {

@@ -441,7 +441,7 @@ fn reachable_tasks(workflows: &[Workflow], tasks: &[Task]) -> Vec<Task> {
         }
         // Conditionals' arms and the failure node included; a launch plan's workflow is
         // registered with the plan; references are registered elsewhere.
-        for node in crate::serialization::entity_nodes(&wf) {
+        for node in wf.entity_nodes() {
             match &node.entity {
                 Entity::Task(t) => out.push(t.clone()),
                 Entity::Workflow(w) => stack.push(w.clone()),

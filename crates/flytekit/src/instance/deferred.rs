@@ -163,11 +163,11 @@ pub async fn stage_workflow(
     Ok(out)
 }
 
-/// The instance tasks made by [`task_of`] that the nodes of `workflows` run, their sub-workflows
-/// included, in the order first met (one per name).
+/// The instance tasks made by [`task_of`] that the nodes of `workflows` run, their sub-workflows,
+/// branches, failure nodes and launch plans' workflows included, in the order first met (one per name).
 pub fn instance_tasks_in(workflows: &[Workflow]) -> Vec<Task> {
     fn walk(wf: &Workflow, seen: &mut Vec<String>, out: &mut Vec<Task>) {
-        for node in wf.nodes() {
+        for node in wf.entity_nodes() {
             match &node.entity {
                 Entity::Task(t) => {
                     if t.instance_payload().is_some() && !seen.iter().any(|n| n == t.name()) {
@@ -176,6 +176,8 @@ pub fn instance_tasks_in(workflows: &[Workflow]) -> Vec<Task> {
                     }
                 }
                 Entity::Workflow(sub) => walk(sub, seen, out),
+                Entity::LaunchPlan(lp) => walk(lp.workflow(), seen, out),
+                Entity::Reference(_) | Entity::Branch(_) | Entity::Gate(_) => {}
             }
         }
     }

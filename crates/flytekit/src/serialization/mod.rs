@@ -23,5 +23,4 @@ mod workflow;
 pub(crate) use container::{PrimaryContainer, primary_container};
 pub(crate) use dynamic::{DynamicOutcome, compile_dynamic};
 pub use error::SerializeError;
-pub(crate) use workflow::entity_nodes;
 pub use workflow::{WorkflowClosure, sub_workflows};

@@ -13,9 +13,7 @@ use flytekit_idl::core::{
 
 use super::node::{compile_node, identifier};
 use crate::settings::SerializationSettings;
-use crate::workflow::{
-    Entity, FailurePolicy, LaunchPlan, NodeSpec, ReferenceKind, Workflow, WorkflowError,
-};
+use crate::workflow::{Entity, FailurePolicy, LaunchPlan, ReferenceKind, Workflow, WorkflowError};
 
 /// A workflow with everything it references, ready for registration: the template, the
 /// templates of its sub-workflows (recursively, each once) and the templates of every task.
@@ -94,26 +92,13 @@ impl Workflow {
     }
 }
 
-/// Every node of `wf` that runs an entity: its own, the nodes of its conditionals' branches,
-/// and its failure node.
-pub(crate) fn entity_nodes(wf: &Workflow) -> Vec<&NodeSpec> {
-    let mut out: Vec<&NodeSpec> = Vec::new();
-    for n in wf.nodes().iter().chain(wf.failure_node()) {
-        out.push(n);
-        if let Entity::Branch(b) = &n.entity {
-            out.extend(b.nodes());
-        }
-    }
-    out
-}
-
 fn collect(
     wf: &Workflow,
     settings: &SerializationSettings,
     subs: &mut BTreeMap<String, WorkflowTemplate>,
     tasks: &mut BTreeMap<String, TaskTemplate>,
 ) -> Result<(), WorkflowError> {
-    for n in entity_nodes(wf) {
+    for n in wf.entity_nodes() {
         match &n.entity {
             Entity::Task(t) => {
                 if !tasks.contains_key(t.name()) {
@@ -157,7 +142,7 @@ impl Workflow {
             if depth > 64 {
                 return;
             }
-            for n in entity_nodes(wf) {
+            for n in wf.entity_nodes() {
                 match &n.entity {
                     Entity::LaunchPlan(lp) if !seen.contains_key(lp.name()) => {
                         seen.insert(lp.name().to_string(), lp.clone());
@@ -177,7 +162,7 @@ impl Workflow {
 /// node order, each once.
 pub fn sub_workflows(wf: &Workflow) -> Vec<Workflow> {
     let mut out: Vec<Workflow> = Vec::new();
-    for n in entity_nodes(wf) {
+    for n in wf.entity_nodes() {
         if let Entity::Workflow(w) = &n.entity
             && !out.iter().any(|x| x.name() == w.name())
         {

@@ -405,6 +405,19 @@ impl Workflow {
         &self.inner.output_bindings
     }
 
+    /// Every node of this workflow that runs an entity: its own, the nodes of its conditionals'
+    /// branches, and its failure node.
+    pub(crate) fn entity_nodes(&self) -> Vec<&NodeSpec> {
+        let mut out: Vec<&NodeSpec> = Vec::new();
+        for n in self.nodes().iter().chain(self.failure_node()) {
+            out.push(n);
+            if let Entity::Branch(b) = &n.entity {
+                out.extend(b.nodes());
+            }
+        }
+        out
+    }
+
     /// The node that runs when the workflow fails (`on_failure`), id `fn0`.
     pub fn failure_node(&self) -> Option<&NodeSpec> {
         self.inner.failure_node.as_ref()
