@@ -2,6 +2,7 @@
 //! `serialize`, `package` for people, `execute` and `fast-execute` for Flyte's containers.
 
 pub mod package;
+pub mod registrar;
 pub mod run;
 pub mod serialize;
 

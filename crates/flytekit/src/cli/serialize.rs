@@ -4,18 +4,23 @@
 //! included) and `_3.pb` for its default launch plan (`admin.LaunchPlan`).
 //!
 //! ```text
-//! <binary> serialize --project p --domain development [--version v1] -o out/ [WORKFLOW...]
+//! <binary> serialize -o out/ [-p PROJECT] [-d DOMAIN] [--version V | --content-version] [WORKFLOW...]
 //! ```
 //!
-//! # Content versions
-//! Without `--version`, the version is a hash of what is shipped ([`content_version`]): the
-//! digest of the code (this binary's SHA-256, or the fast bundle's digest with `package
-//! --fast`), the images (`--image`), the registration environment and the binary name, and every
-//! serialized entity, serialized first with [`VERSION_PLACEHOLDER`] as its version. The entities
-//! are then serialized again with the hash as their version ([`serialize_versioned`]). The same
-//! binary, images, environment and entities give the same version on every machine, so
-//! registering unchanged code creates no new versions; any change gives a new one. The chosen
-//! version is printed to stderr as `version: <v>`.
+//! # Identifiers and versions
+//! As `pyflyte serialize`/`package` do, identifiers (of tasks, workflows and launch plans, and
+//! every reference to them) are written with an empty project, domain and version unless `-p`,
+//! `-d` or `--version` are given: `flytectl register files` fills what is empty from its own
+//! flags ([`super::registrar`]).
+//!
+//! The content version is a hash of what is shipped ([`content_version`]): the digest of the
+//! code (this binary's BLAKE3, or the fast bundle's digest with `package --fast`), the images
+//! (`--image`), the registration environment and the binary name, and every serialized entity
+//! (serialized with an empty version). The same binary, images, environment and entities give
+//! the same version on every machine, so registering unchanged code under it creates no new
+//! versions; any change gives a new one. It is printed to stderr as `version: <v>`, with the
+//! `flytectl register files ... --version <v>` command; `--content-version` also writes it into
+//! the files ([`serialize_versioned`]).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -28,19 +33,27 @@ use crate::workflow::deps::SerializationSettings;
 use crate::workflow::{LaunchPlan, Workflow, WorkflowError};
 
 /// Where and how entities are registered: shared by `serialize` and `package`.
+///
+/// Without `-p`, `-d` or `--version`, every identifier is written with that part empty, as
+/// `pyflyte package` and `pyflyte serialize` write them, so that the registrar decides:
+/// `flytectl register files` fills empty parts from its own `-p`, `-d` and `--version`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegistrationArgs {
-    /// Flyte project of the identifiers.
-    #[arg(long, short = 'p', default_value = "flytesnacks")]
-    pub project: String,
-    /// Flyte domain of the identifiers.
-    #[arg(long, short = 'd', default_value = "development")]
-    pub domain: String,
-    /// Version of the identifiers. Default: a hash of what is shipped (the binary, or the fast
-    /// bundle with `--fast`, the images, the environment and the serialized entities), so
-    /// unchanged code registers under the same version; printed to stderr as `version: <v>`.
+    /// Flyte project written into every identifier. Default: empty (flytectl's `-p` decides).
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Flyte domain written into every identifier. Default: empty (flytectl's `-d` decides).
+    #[arg(long, short = 'd')]
+    pub domain: Option<String>,
+    /// Version written into every identifier. Default: empty (flytectl's `--version` decides);
+    /// the content version (a hash of what is shipped) is printed with the command to register
+    /// under it.
     #[arg(long, short = 'v')]
     pub version: Option<String>,
+    /// Write the content version into every identifier (flytectl then keeps it and ignores its
+    /// own `--version` unless given `--force`).
+    #[arg(long, conflicts_with = "version")]
+    pub content_version: bool,
     /// Images: `uri` (the default image) or `name=uri`, repeatable; tasks without an image use
     /// the default (also taken from `FLYTE_INTERNAL_IMAGE`).
     #[arg(long, short = 'i', value_name = "[NAME=]URI")]
@@ -54,8 +67,8 @@ pub struct RegistrationArgs {
 }
 
 impl RegistrationArgs {
-    /// The serialization settings these arguments describe; without `--version` their version
-    /// is [`VERSION_PLACEHOLDER`] (see [`serialize_versioned`]).
+    /// The serialization settings these arguments describe; the version is `--version` or empty
+    /// (see [`serialize_versioned`] for the content version).
     pub fn settings(&self) -> Result<SerializationSettings, String> {
         let image_config = crate::image::ImageConfig::from_cli_values(&self.image, "image")
             .map_err(|e| e.to_string())?;
@@ -66,19 +79,32 @@ impl RegistrationArgs {
                 .ok_or_else(|| format!("--env {kv}: expected KEY=VALUE"))?;
             env.push((k.to_string(), v.to_string()));
         }
-        let version = self.version.as_deref().unwrap_or(VERSION_PLACEHOLDER);
-        if version.is_empty() {
+        if self.version.as_deref() == Some("") {
             return Err(
-                "--version is empty; give a version, or leave it out to use a content hash".into(),
+                "--version is empty; give a version, or leave it out for the registrar to choose"
+                    .into(),
             );
         }
-        let mut s = SerializationSettings::new(&self.project, &self.domain, version)
-            .with_image_config(image_config);
+        let mut s = SerializationSettings::new(
+            self.project.as_deref().unwrap_or_default(),
+            self.domain.as_deref().unwrap_or_default(),
+            self.version.as_deref().unwrap_or_default(),
+        )
+        .with_image_config(image_config);
         s.env = env;
         if let Some(b) = &self.binary {
             s.binary = b.clone();
         }
         Ok(s)
+    }
+
+    /// How the version of the identifiers is chosen.
+    pub fn versioning(&self) -> Versioning {
+        match (&self.version, self.content_version) {
+            (Some(v), _) => Versioning::Given(v.clone()),
+            (None, true) => Versioning::ContentWritten,
+            (None, false) => Versioning::ContentPrinted,
+        }
     }
 }
 
@@ -188,15 +214,12 @@ pub fn serialize_entities(
     Ok(out)
 }
 
-/// The version entities are serialized with before their content version is known.
-pub const VERSION_PLACEHOLDER: &str = "flytekit-rs-content-version-placeholder";
-
 /// The content version of a registration: the lowercase base32 (RFC 4648 alphabet, no padding)
 /// of the first 16 bytes of a SHA-256, 26 characters of `[a-z2-7]`, valid in any Flyte
 /// identifier. The hash covers, each length-prefixed: `code` (a digest of the shipped code,
-/// such as `binary:sha256:<hex>` or `fast-bundle:md5:<hex>`), the project and domain, the binary
+/// such as `binary:blake3:<hex>` or `fast-bundle:md5:<hex>`), the project and domain, the binary
 /// name, the default and named images, the registration environment, and every entity's file
-/// name and bytes (serialized with [`VERSION_PLACEHOLDER`]).
+/// name and bytes (serialized with an empty version).
 pub fn content_version(
     code: &str,
     settings: &SerializationSettings,
@@ -253,33 +276,77 @@ fn base32_lower(bytes: &[u8]) -> String {
     out
 }
 
-/// [`serialize_entities`] with the version chosen: `version` when given, else the
-/// [`content_version`] of the entities serialized with [`VERSION_PLACEHOLDER`] and of the code
-/// digest `code()` (only computed then). Sets `settings.version` to the chosen version and
-/// returns the entities serialized with it.
+/// How the version of a registration's identifiers is chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Versioning {
+    /// `--version`: written into every identifier.
+    Given(String),
+    /// The default: identifiers carry no version (the registrar's `--version` decides); the
+    /// content version is computed and printed for the registration command.
+    ContentPrinted,
+    /// `--content-version`: the content version is written into every identifier.
+    ContentWritten,
+}
+
+/// Entities serialized for registration, and the version to register them under.
+#[derive(Clone, Debug)]
+pub struct VersionedEntities {
+    /// The files to write.
+    pub files: Vec<SerializedEntity>,
+    /// `--version`, or the content version.
+    pub version: String,
+    /// Whether `version` is written into the identifiers (else they carry none).
+    pub written: bool,
+}
+
+/// [`serialize_entities`] with the version chosen by `versioning`: the given version, or the
+/// [`content_version`] of the entities serialized with an empty version and of the code digest
+/// `code()` (only computed then). With [`Versioning::ContentWritten`] the entities are
+/// serialized again with the content version. `settings.version` is left as the files carry it.
 pub fn serialize_versioned(
     workflows: &[Workflow],
     tasks: &[crate::task::Task],
     settings: &mut SerializationSettings,
-    version: Option<&str>,
+    versioning: &Versioning,
     code: impl FnOnce() -> Result<String, String>,
-) -> Result<Vec<SerializedEntity>, String> {
-    if let Some(v) = version {
-        settings.version = v.to_string();
-        return serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string());
+) -> Result<VersionedEntities, String> {
+    if let Versioning::Given(v) = versioning {
+        settings.version = v.clone();
+        let files = serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())?;
+        return Ok(VersionedEntities {
+            files,
+            version: v.clone(),
+            written: true,
+        });
     }
-    settings.version = VERSION_PLACEHOLDER.to_string();
+    settings.version = String::new();
     let draft = serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())?;
-    settings.version = content_version(&code()?, settings, &draft);
-    serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())
+    let version = content_version(&code()?, settings, &draft);
+    if *versioning == Versioning::ContentPrinted {
+        return Ok(VersionedEntities {
+            files: draft,
+            version,
+            written: false,
+        });
+    }
+    settings.version = version.clone();
+    let files = serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())?;
+    Ok(VersionedEntities {
+        files,
+        version,
+        written: true,
+    })
 }
 
-/// `binary:sha256:<hex>` of this executable: the code digest of a registration without a fast
-/// bundle.
+/// `binary:blake3:<hex>` of this executable: the code digest of a registration without a fast
+/// bundle. BLAKE3 (memory-mapped) hashes a release binary of tens of MB in a few milliseconds.
 pub fn current_binary_digest() -> Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
-    let digest = crate::fast::file_sha256(&exe).map_err(|e| e.to_string())?;
-    Ok(format!("binary:sha256:{digest}"))
+    let mut hasher = blake3::Hasher::new();
+    hasher
+        .update_mmap(&exe)
+        .map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+    Ok(format!("binary:blake3:{}", hasher.finalize().to_hex()))
 }
 
 /// Entry point of `serialize`.
@@ -319,25 +386,25 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
     } else {
         Vec::new()
     };
-    let files = match serialize_versioned(
+    let versioned = match serialize_versioned(
         &selected,
         &standalone,
         &mut settings,
-        args.registration.version.as_deref(),
+        &args.registration.versioning(),
         current_binary_digest,
     ) {
-        Ok(f) => f,
+        Ok(v) => v,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    eprintln!("version: {}", settings.version);
+    let files = &versioned.files;
     if let Err(e) = std::fs::create_dir_all(&args.output_dir) {
         eprintln!("error: cannot create {}: {e}", args.output_dir.display());
         return ExitCode::FAILURE;
     }
-    for f in &files {
+    for f in files {
         let path = args.output_dir.join(&f.file_name);
         if let Err(e) = std::fs::write(&path, &f.bytes) {
             eprintln!("error: cannot write {}: {e}", path.display());
@@ -348,6 +415,11 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
         "wrote {} file(s) to {}",
         files.len(),
         args.output_dir.display()
+    );
+    super::registrar::print_registration(
+        &super::registrar::RegisterTarget::Files(&args.output_dir),
+        &args.registration,
+        &versioned,
     );
     ExitCode::SUCCESS
 }
@@ -393,7 +465,7 @@ mod tests {
 
     #[test]
     fn content_versions_follow_every_input() {
-        let settings = SerializationSettings::new("p", "d", VERSION_PLACEHOLDER);
+        let settings = SerializationSettings::new("p", "d", "");
         let entities = vec![SerializedEntity {
             file_name: "0_t_1.pb".into(),
             bytes: vec![1, 2, 3],
