@@ -328,7 +328,7 @@ async fn run(
     let mut inputs = inputs;
     crate::offload::resolve_inputs(cx.storage(), &mut inputs)
         .await
-        .map_err(|e| TaskError::System(format!("cannot load an offloaded input: {e}")))?;
+        .map_err(|e| e.into_task_error(task.name()))?;
     let (mut outputs, interface) = match (task.map_spec(), task.dynamic_spec()) {
         (Some(map), _) if is_map => {
             let index = crate::map_task::array_job_index(|k| std::env::var(k).ok())

@@ -401,7 +401,13 @@ fn value_to_literal(ty: &LiteralType, raw: &str) -> Result<Literal, String> {
                     return Err("not an integer".to_string());
                 }
                 Some(literal_type::Type::Simple(s)) if *s == SimpleType::Float as i32 => {
-                    return Err("not a number".to_string());
+                    // JSON has no nan/inf; Python's float() reads them (nan, inf, -inf, infinity).
+                    return match raw.trim().parse::<f64>() {
+                        Ok(f) => Ok(crate::type_engine::literals::primitive_literal(
+                            flytekit_idl::core::primitive::Value::FloatValue(f),
+                        )),
+                        Err(_) => Err("not a number".to_string()),
+                    };
                 }
                 Some(literal_type::Type::Simple(s)) if *s == SimpleType::Boolean as i32 => {
                     return Err("use true or false".to_string());

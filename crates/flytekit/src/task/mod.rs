@@ -797,9 +797,16 @@ pub async fn read_input<T: FlyteType>(
 ) -> Result<T, TaskError> {
     crate::type_engine::read_input(inputs, name, cx)
         .await
-        .map_err(|e: TypeError| TaskError::InputConversion {
-            task: task.to_string(),
-            message: e.to_string(),
+        .map_err(|e: TypeError| match e.storage_error() {
+            // A download that failed but may work later (the network, the store): recoverable,
+            // as flytekit's FlyteDownloadDataException.
+            Some(s) if s.retry_may_help() => {
+                TaskError::System(format!("cannot read the inputs of task '{task}': {e}"))
+            }
+            _ => TaskError::InputConversion {
+                task: task.to_string(),
+                message: e.to_string(),
+            },
         })
 }
 

@@ -16,10 +16,30 @@ fn read_primitive(literal: &Literal, expected: SimpleType) -> Result<&primitive:
     primitive_of(inner).ok_or_else(|| TypeError::mismatch(&simple_type(expected), literal))
 }
 
+/// Reads an integer; a float is truncated toward zero, as flytekit does (it accepts floats for
+/// `int` inputs because the Flyte console sends every number as a float).
 #[inline]
 fn read_i64(literal: &Literal) -> Result<i64, TypeError> {
     match read_primitive(literal, SimpleType::Integer)? {
         primitive::Value::Integer(i) => Ok(*i),
+        primitive::Value::FloatValue(f) => {
+            let t = f.trunc();
+            // -2^63 is exact; 2^63 (the first float above i64::MAX) is out of range.
+            if t.is_finite() && t >= -9_223_372_036_854_775_808.0 && t < 9_223_372_036_854_775_808.0
+            {
+                Ok(t as i64)
+            } else if f.is_finite() {
+                Err(TypeError::Overflow {
+                    value: f.to_string(),
+                    target: "i64",
+                })
+            } else {
+                Err(TypeError::invalid(
+                    &simple_type(SimpleType::Integer),
+                    format!("the float {f} has no integer value"),
+                ))
+            }
+        }
         _ => Err(TypeError::mismatch(
             &simple_type(SimpleType::Integer),
             literal,
@@ -69,9 +89,11 @@ macro_rules! integer_type {
 
 integer_type!(i8, i16, i32, i64, u8, u16, u32);
 
+/// Reads a float; an integer is converted, as flytekit does (`float(integer)`).
 fn read_f64(literal: &Literal) -> Result<f64, TypeError> {
     match read_primitive(literal, SimpleType::Float)? {
         primitive::Value::FloatValue(f) => Ok(*f),
+        primitive::Value::Integer(i) => Ok(*i as f64),
         _ => Err(TypeError::mismatch(
             &simple_type(SimpleType::Float),
             literal,
