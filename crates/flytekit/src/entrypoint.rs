@@ -316,19 +316,7 @@ async fn run(
     let bytes = tokio::fs::read(&local_inputs)
         .await
         .map_err(|e| TaskError::System(format!("cannot read {}: {e}", local_inputs.display())))?;
-    let inputs = decode_literal_map(&bytes).map_err(|e| {
-        TaskError::System(format!(
-            "the inputs file {} is not a flyteidl.core.LiteralMap: {e}",
-            args.inputs
-        ))
-    })?;
-    if task.config().enable_deck && task.config().deck_fields.contains(&DeckField::Input) {
-        cx.add_deck(Deck::literal_map("Input", &inputs));
-    }
-    let mut inputs = inputs;
-    crate::offload::resolve_inputs(cx.storage(), &mut inputs)
-        .await
-        .map_err(|e| e.into_task_error(task.name()))?;
+    let inputs = inputs_from_bytes(&bytes, &args.inputs, &task, cx).await?;
     let (mut outputs, interface) = match (task.map_spec(), task.dynamic_spec()) {
         (Some(map), _) if is_map => {
             let index = crate::map_task::array_job_index(|k| std::env::var(k).ok())
@@ -368,6 +356,29 @@ async fn run(
         .map_err(|e| TaskError::System(e.to_string()))?;
     }
     Ok(Some(Written::Outputs(outputs)))
+}
+
+/// The task's inputs from the bytes of `inputs.pb` (read from `origin`), as `execute` reads
+/// them: decoded, shown in the Input deck when the task has one, and with offloaded literals
+/// resolved through the context's storage. (The fuzz target `entrypoint_inputs` drives it.)
+pub async fn inputs_from_bytes(
+    bytes: &[u8],
+    origin: &str,
+    task: &Task,
+    cx: &ExecutionContext,
+) -> Result<LiteralMap, TaskError> {
+    let mut inputs = decode_literal_map(bytes).map_err(|e| {
+        TaskError::System(format!(
+            "the inputs file {origin} is not a flyteidl.core.LiteralMap: {e}"
+        ))
+    })?;
+    if task.config().enable_deck && task.config().deck_fields.contains(&DeckField::Input) {
+        cx.add_deck(Deck::literal_map("Input", &inputs));
+    }
+    crate::offload::resolve_inputs(cx.storage(), &mut inputs)
+        .await
+        .map_err(|e| e.into_task_error(task.name()))?;
+    Ok(inputs)
 }
 
 async fn write_error(

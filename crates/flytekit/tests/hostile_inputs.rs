@@ -475,6 +475,11 @@ fn check(row: &Row, side: &str, a: &Answer) {
             let v: Value = serde_json::from_str(text).unwrap();
             assert_eq!(a.outputs.as_ref(), Some(&v), "{name} ({side}): {a:#?}");
             assert!(a.error.is_none(), "{name} ({side}): {a:#?}");
+            assert!(
+                a.files.contains(&"outputs.pb".to_string()),
+                "{name} ({side}): {:?}",
+                a.files
+            );
         }
         Want::Error(code, kind, origin, parts) => {
             assert!(
@@ -528,7 +533,7 @@ fn hostile_executions_get_flytekits_answers() {
 // ------------------------------------------------------------------------------------------------
 // Beyond one `execute` of local files
 
-/// 5. A fast bundle whose links chain (`y -> .`, then `x -> y/y/../..`) would make a link that
+/// Item 5: A fast bundle whose links chain (`y -> .`, then `x -> y/y/../..`) would make a link that
 /// resolves outside the destination: `fast-execute` refuses the bundle and the task never runs.
 #[test]
 fn fast_bundle_with_chained_symlinks_is_refused() {
@@ -632,7 +637,7 @@ fn execute_add(dir: &Path, inputs: &str, vars: &[(&str, &str)]) -> (Answer, Dura
     (answer(o, &out), start.elapsed())
 }
 
-/// 8. An S3 endpoint that accepts connections but never answers: the storage deadline ends the
+/// Item 8: An S3 endpoint that accepts connections but never answers: the storage deadline ends the
 /// read, the error names the endpoint and the setting, and Flyte may retry.
 #[test]
 fn storage_deadline_names_the_silent_endpoint() {
@@ -665,7 +670,7 @@ fn storage_deadline_names_the_silent_endpoint() {
     }
 }
 
-/// 8. `s3://` with neither an endpoint nor credentials: the error says which settings to set,
+/// Item 8: `s3://` with neither an endpoint nor credentials: the error says which settings to set,
 /// not only what the instance metadata service answered.
 #[test]
 fn s3_without_configuration_says_what_to_set() {
@@ -690,7 +695,7 @@ fn s3_without_configuration_says_what_to_set() {
     }
 }
 
-/// 9. A network failure while reading a file input is transient: RECOVERABLE, like flytekit's
+/// Item 9: A network failure while reading a file input is transient: RECOVERABLE, like flytekit's
 /// FlyteDownloadDataException, and the message names the endpoint.
 #[test]
 fn network_failure_reading_a_file_is_recoverable() {
@@ -729,7 +734,7 @@ fn network_failure_reading_a_file_is_recoverable() {
     assert!(message.contains(&closed), "{message}");
 }
 
-/// 10. A huge string input with decks on: the deck shows a bounded part of it, says it was cut,
+/// Item 10: A huge string input with decks on: the deck shows a bounded part of it, says it was cut,
 /// and the task's outputs are whole.
 #[test]
 fn decks_cut_huge_values() {
@@ -756,7 +761,7 @@ fn run(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// 11. `run` checks struct JSON while parsing the inputs (exit 2, naming the field) and reads
+/// Item 11: `run` checks struct JSON while parsing the inputs (exit 2, naming the field) and reads
 /// nan and inf for floats, as Python's float() does.
 #[test]
 fn run_checks_struct_fields_and_reads_nan() {
@@ -784,5 +789,256 @@ fn run_checks_struct_fields_and_reads_nan() {
         assert!(o.status.success(), "{value}: {o:?}");
         let printed: Value = serde_json::from_slice(&o.stdout).expect("outputs as JSON");
         assert_eq!(printed["o0"], want, "{value}: {printed}");
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Property: whatever the inputs and loader args, `execute` ends by itself (no signal) and writes
+// nothing outside its output prefix (its working directory, under TMPDIR, is removed).
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NAMES: &[&str] = &["a", "b", "x", "xs", "p", "s", "f", "extra"];
+
+    fn uris(root: &Path) -> Vec<String> {
+        vec![
+            root.join("in/inputs.pb").display().to_string(),
+            root.join("in/missing.pb").display().to_string(),
+            root.join("in").display().to_string(),
+            root.join("in/blob.pb").display().to_string(),
+            "../in/blob.pb".into(),
+            "/etc/hostname".into(),
+            "memory://b/k".into(),
+            "s3://".into(),
+            "gs:///x".into(),
+            "ftp://x/y".into(),
+            String::new(),
+        ]
+    }
+
+    /// A literal tree; `u` indexes [`uris`] for blobs and offloaded pointers.
+    #[derive(Clone, Debug)]
+    enum Tree {
+        Int(i64),
+        Float(f64),
+        Str(String),
+        Msgpack(Vec<u8>),
+        File(usize),
+        Pointer(usize),
+        List(Vec<Tree>),
+        Map(Vec<(String, Tree)>),
+    }
+
+    fn tree() -> impl Strategy<Value = Tree> {
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(Tree::Int),
+            any::<f64>().prop_map(Tree::Float),
+            ".{0,8}".prop_map(Tree::Str),
+            proptest::collection::vec(any::<u8>(), 0..24).prop_map(Tree::Msgpack),
+            (0usize..11).prop_map(Tree::File),
+            (0usize..11).prop_map(Tree::Pointer),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Tree::List),
+                proptest::collection::vec(("[a-z]{0,3}", inner), 0..4).prop_map(Tree::Map),
+            ]
+        })
+    }
+
+    fn literal_of(t: &Tree, uris: &[String]) -> Literal {
+        match t {
+            Tree::Int(i) => int(*i),
+            Tree::Float(f) => float(*f),
+            Tree::Str(s) => string(s.clone()),
+            Tree::Msgpack(b) => msgpack(b.clone()),
+            Tree::File(u) => file(&uris[*u]),
+            Tree::Pointer(u) => pointer(Path::new(&uris[*u])),
+            Tree::List(items) => list(items.iter().map(|t| literal_of(t, uris)).collect()),
+            Tree::Map(entries) => Literal {
+                value: Some(literal::Value::Map(Box::new(LiteralMap {
+                    literals: entries
+                        .iter()
+                        .map(|(k, t)| (k.clone(), literal_of(t, uris)))
+                        .collect(),
+                }))),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// How `inputs.pb` is made: arbitrary bytes, or an encoded literal map, possibly cut short or
+    /// with one byte changed.
+    #[derive(Clone, Debug)]
+    enum InputsFile {
+        Bytes(Vec<u8>),
+        Map(Vec<(usize, Tree)>, Option<usize>, Option<(usize, u8)>),
+    }
+
+    fn inputs_file() -> impl Strategy<Value = InputsFile> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..256).prop_map(InputsFile::Bytes),
+            (
+                proptest::collection::vec((0usize..NAMES.len(), tree()), 0..4),
+                proptest::option::of(0usize..512),
+                proptest::option::of((0usize..512, any::<u8>())),
+            )
+                .prop_map(|(m, cut, flip)| InputsFile::Map(m, cut, flip)),
+        ]
+    }
+
+    fn loader_args() -> impl Strategy<Value = Vec<String>> {
+        let word = prop_oneof![
+            Just("task-module".to_string()),
+            Just("task-name".to_string()),
+            Just("hostile".to_string()),
+            proptest::sample::select(vec![
+                "add",
+                "scale",
+                "twice",
+                "norm",
+                "count",
+                "size",
+                "echo",
+                "secret_len",
+            ])
+            .prop_map(str::to_string),
+            "[a-z_./-]{0,6}",
+            Just("../../..".to_string()),
+            Just(String::new()),
+        ];
+        prop_oneof![
+            3 => proptest::sample::select(vec![
+                "add", "scale", "twice", "norm", "count", "size", "echo", "secret_len",
+            ])
+            .prop_map(|t| vec![
+                "task-module".to_string(),
+                "hostile".to_string(),
+                "task-name".to_string(),
+                t.to_string(),
+            ]),
+            1 => proptest::collection::vec(word, 0..6),
+        ]
+    }
+
+    /// Every path under `root`, relative, files and directories.
+    fn tree_of(root: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+                if p.is_dir() && !p.is_symlink() {
+                    stack.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn execute_ends_by_itself_and_writes_only_its_outputs(
+            file in inputs_file(),
+            args in loader_args(),
+            resolver in prop_oneof![
+                4 => Just(RESOLVER.to_string()),
+                1 => Just("flytekit.resolver.map".to_string()),
+                1 => "[a-z.]{0,12}",
+            ],
+            blob in prop_oneof![
+                Just(0u8), Just(1u8), Just(2u8),
+                proptest::collection::vec(any::<u8>(), 0..32).prop_map(|_| 3u8),
+            ],
+            blob_bytes in proptest::collection::vec(any::<u8>(), 0..32),
+        ) {
+            let root = tempfile::tempdir().unwrap();
+            let root = root.path();
+            for d in ["in", "cwd", "tmp"] {
+                std::fs::create_dir_all(root.join(d)).unwrap();
+            }
+            let uris = uris(root);
+            // The object pointers and files may name: a value, a pointer to itself, a list
+            // holding a pointer to itself, or garbage.
+            let blob_path = root.join("in/blob.pb");
+            let blob_content = match blob {
+                0 => int(7).encode_to_vec(),
+                1 => pointer(&blob_path).encode_to_vec(),
+                2 => list(vec![pointer(&blob_path), int(1)]).encode_to_vec(),
+                _ => blob_bytes,
+            };
+            std::fs::write(&blob_path, blob_content).unwrap();
+            let bytes = match &file {
+                InputsFile::Bytes(b) => b.clone(),
+                InputsFile::Map(entries, cut, flip) => {
+                    let map = LiteralMap {
+                        literals: entries
+                            .iter()
+                            .map(|(n, t)| (NAMES[*n].to_string(), literal_of(t, &uris)))
+                            .collect(),
+                    };
+                    let mut b = map.encode_to_vec();
+                    if let Some((i, x)) = flip {
+                        if !b.is_empty() {
+                            let i = i % b.len();
+                            b[i] ^= x;
+                        }
+                    }
+                    if let Some(c) = cut {
+                        b.truncate(*c);
+                    }
+                    b
+                }
+            };
+            std::fs::write(root.join("in/inputs.pb"), &bytes).unwrap();
+            let before = tree_of(root);
+            let out = Command::new(flytekit_oracle::example_binary("hostile"))
+                .args(["execute", "--inputs"])
+                .arg(root.join("in/inputs.pb"))
+                .arg("--output-prefix")
+                .arg(root.join("out"))
+                .args(["--resolver", &resolver, "--"])
+                .args(&args)
+                .env("TMPDIR", root.join("tmp"))
+                .env("FLYTE_SECRETS_DEFAULT_DIR", root.join("secrets"))
+                .env("FLYTEKIT_STORAGE_DEADLINE_SECONDS", "2")
+                .env("FLYTE_AWS_RETRIES", "0")
+                .env_remove("FLYTE_FAIL_ON_ERROR")
+                .current_dir(root.join("cwd"))
+                .output()
+                .unwrap();
+            {
+                use std::os::unix::process::ExitStatusExt;
+                prop_assert!(out.status.signal().is_none(), "killed by a signal: {:?}", out);
+            }
+            prop_assert_eq!(out.status.code(), Some(0), "{:?}", out);
+            let after: Vec<String> = tree_of(root)
+                .into_iter()
+                .filter(|p| !before.contains(p))
+                .collect();
+            for p in &after {
+                prop_assert!(p == "out" || p.starts_with("out/"), "wrote {} ({:?})", p, after);
+            }
+            let written: Vec<&str> = after
+                .iter()
+                .filter_map(|p| p.strip_prefix("out/"))
+                .filter(|p| *p != "deck.html")
+                .collect();
+            prop_assert!(
+                written == ["outputs.pb"] || written == ["error.pb"],
+                "outputs: {:?}", written
+            );
+            prop_assert_eq!(
+                std::fs::read(root.join("in/inputs.pb")).unwrap(),
+                bytes,
+                "inputs.pb changed"
+            );
+        }
     }
 }

@@ -25,8 +25,7 @@ fn read_i64(literal: &Literal) -> Result<i64, TypeError> {
         primitive::Value::FloatValue(f) => {
             let t = f.trunc();
             // -2^63 is exact; 2^63 (the first float above i64::MAX) is out of range.
-            if t.is_finite() && t >= -9_223_372_036_854_775_808.0 && t < 9_223_372_036_854_775_808.0
-            {
+            if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&t) {
                 Ok(t as i64)
             } else if f.is_finite() {
                 Err(TypeError::Overflow {
