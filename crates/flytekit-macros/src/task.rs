@@ -563,6 +563,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let body = quote! {
         __flytekit_builder.body(|__flytekit_cx: ::flytekit::ExecutionContext, __flytekit_inputs: ::flytekit::idl::core::LiteralMap| async move {
             #(#reads)*
+            // The literals are read: free them before the body runs (large inputs are not held
+            // twice, as literals and as values, while the body works).
+            ::std::mem::drop(__flytekit_inputs);
             #[allow(clippy::let_unit_value)]
             let __flytekit_value = #value;
             #[allow(unused_mut)]

@@ -317,6 +317,7 @@ async fn run(
         .await
         .map_err(|e| TaskError::System(format!("cannot read {}: {e}", local_inputs.display())))?;
     let inputs = inputs_from_bytes(&bytes, &args.inputs, &task, cx).await?;
+    drop(bytes);
     let (mut outputs, interface) = match (task.map_spec(), task.dynamic_spec()) {
         (Some(map), _) if is_map => {
             let index = crate::map_task::array_job_index(|k| std::env::var(k).ok())
@@ -342,7 +343,10 @@ async fn run(
                 crate::dynamic::DynamicOutcome::Outputs(o) => (o, task.interface().clone()),
             }
         }
-        _ => (task.dispatch(&inputs, cx).await?, task.interface().clone()),
+        _ => (
+            task.dispatch_owned(inputs, cx).await?,
+            task.interface().clone(),
+        ),
     };
     if let Some(limits) = crate::offload::Limits::from_env() {
         crate::offload::offload_outputs(

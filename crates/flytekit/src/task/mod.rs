@@ -370,13 +370,23 @@ impl Task {
         inputs: &LiteralMap,
         cx: &ExecutionContext,
     ) -> Result<LiteralMap, TaskError> {
+        self.dispatch_owned(inputs.clone(), cx).await
+    }
+
+    /// [`dispatch`](Self::dispatch), taking the inputs: the body frees them once it has read its
+    /// arguments, so a large input is not held twice (what the container entrypoint uses).
+    pub async fn dispatch_owned(
+        &self,
+        inputs: LiteralMap,
+        cx: &ExecutionContext,
+    ) -> Result<LiteralMap, TaskError> {
         if let Some(pre) = &self.0.pre_execute {
             pre(cx).map_err(|e| {
                 TaskError::System(format!("pre_execute failed: {}", error_chain(&*e)))
             })?;
         }
         cx.record_phase("Execute user level code");
-        let body = (self.0.body)(cx.clone(), inputs.clone());
+        let body = (self.0.body)(cx.clone(), inputs);
         let outputs = match std::panic::AssertUnwindSafe(body).catch_unwind().await {
             Ok(r) => r?,
             Err(payload) => return Err(TaskError::from_panic(self.name(), payload)),
