@@ -2,7 +2,7 @@
 
 Used by `crates/flytekit-idl/tests/descriptors.rs`, which compares them with the hand-written prost
 messages of the `flytekit-idl` crate. Every `*_pb2` module of the packages named on the command line
-(default: `core admin event`) is imported; for each message and enum the output records:
+(default: `core admin event service`) is imported; for each message and enum the output records:
 
 * messages: `{"file", "fields": [...], "oneofs": [...]}` keyed by full name (no leading dot); map
   entry messages are folded into the map field that uses them and not listed themselves;
@@ -87,7 +87,7 @@ def dump_file(fdp, out):
 
 
 def main():
-    packages = sys.argv[1:] or ["core", "admin", "event"]
+    packages = sys.argv[1:] or ["core", "admin", "event", "service"]
     out = {"messages": {}, "enums": {}, "files": {}}
     for pkg in packages:
         base = importlib.import_module(f"flyteidl.{pkg}")

@@ -5,7 +5,8 @@
 //! A conformance test compares every message here, field by field, against the descriptors of the
 //! Python `flyteidl` package that flytekit installs.
 //!
-//! Modules follow the proto packages: [`core`] is `flyteidl.core`, [`admin`] is `flyteidl.admin`.
+//! Modules follow the proto packages: [`core`] is `flyteidl.core`, [`admin`] is `flyteidl.admin`,
+//! [`service`] is `flyteidl.service` (the messages of OAuth2 discovery and the data proxy).
 //! Well-known types (`Timestamp`, `Duration`, `Struct`, ...) come from [`prost_types`], re-exported
 //! here as [`wkt`]. [`codec`] encodes and decodes the `LiteralMap`s that carry task data, byte
 //! for byte as prost does, faster for large literals.
@@ -15,6 +16,7 @@
 pub mod admin;
 pub mod codec;
 pub mod core;
+pub mod service;
 
 /// Protobuf well-known types (`google.protobuf.*`) used by the Flyte messages.
 pub use prost_types as wkt;

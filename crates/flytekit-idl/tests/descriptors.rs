@@ -5,8 +5,8 @@
 //! fields and of the variants of its `::prost::Oneof` enums, for each `::prost::Enumeration` enum its
 //! discriminants and `as_str_name`/`from_str_name` arms, and the `prost::Name` of each message.
 //! The Python side is `conformance/idl_descriptors.py`, which dumps the descriptors of every
-//! `flyteidl.core`, `flyteidl.admin` and `flyteidl.event` module. Any difference fails the test with
-//! the message and field named.
+//! `flyteidl.core`, `flyteidl.admin`, `flyteidl.event` and `flyteidl.service` module. Any
+//! difference fails the test with the message and field named.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -18,20 +18,26 @@ use syn::visit::Visit;
 use syn::{Attribute, Expr, Fields, Item, Lit, Meta, Token};
 
 /// The proto packages this crate implements, one directory of `src/` each.
-const PACKAGES: [&str; 3] = ["core", "admin", "event"];
+const PACKAGES: [&str; 4] = ["core", "admin", "event", "service"];
 
 /// The admin proto files this crate implements in full.
-const ADMIN_FILES: [&str; 9] = [
+const ADMIN_FILES: [&str; 11] = [
     "task",
     "workflow",
     "launch_plan",
     "execution",
+    "node_execution",
+    "signal",
     "common",
     "schedule",
     "description_entity",
     "matchable_resource",
     "cluster_assignment",
 ];
+
+/// The service proto files whose messages this crate implements in full (the services themselves
+/// are clients in `flytekit-remote`).
+const SERVICE_FILES: [&str; 2] = ["auth", "dataproxy"];
 
 // ---------------------------------------------------------------------------------------------
 // Python descriptors
@@ -1408,6 +1414,22 @@ fn rust_covers_the_chosen_flyteidl_admin_files() {
     );
     assert!(total > 0);
     fail_on(&missing, "flyteidl.admin types missing from src/admin");
+}
+
+#[test]
+fn rust_covers_the_chosen_flyteidl_service_files() {
+    let chosen: BTreeSet<String> = SERVICE_FILES
+        .iter()
+        .map(|f| format!("flyteidl/service/{f}.proto"))
+        .collect();
+    let (total, missing) = missing_from_rust(|file| chosen.contains(file));
+    println!(
+        "flyteidl.service ({} files): {} of {total} messages and enums present in Rust",
+        chosen.len(),
+        total - missing.len()
+    );
+    assert!(total > 0);
+    fail_on(&missing, "flyteidl.service types missing from src/service");
 }
 
 #[test]

@@ -223,13 +223,13 @@ fn expand_struct(
         let ty = &field.ty;
         let default = match (&attrs.default, &container.default) {
             (Some(None), _) => {
-                quote! { Some(::flytekit::type_engine::dataclass::default_json::<#ty>) }
+                quote! { Some(::flytekit::__private::dataclass::default_json::<#ty>) }
             }
             (Some(Some(path)), _) => {
                 let f = format_ident!("__default_{}", field_ident);
                 default_fns.push(quote! {
                     fn #f() -> ::flytekit::type_engine::JsonValue {
-                        ::flytekit::type_engine::dataclass::to_json(&#path())
+                        ::flytekit::__private::dataclass::to_json(&#path())
                     }
                 });
                 quote! { Some(#f) }
@@ -238,7 +238,7 @@ fn expand_struct(
                 let f = format_ident!("__default_{}", field_ident);
                 default_fns.push(quote! {
                     fn #f() -> ::flytekit::type_engine::JsonValue {
-                        ::flytekit::type_engine::dataclass::to_json(&<#ident as ::core::default::Default>::default().#field_ident)
+                        ::flytekit::__private::dataclass::to_json(&<#ident as ::core::default::Default>::default().#field_ident)
                     }
                 });
                 quote! { Some(#f) }
@@ -246,7 +246,7 @@ fn expand_struct(
             (None, None) => quote! { None },
         };
         entries.push(quote! {
-            ::flytekit::type_engine::dataclass::Field {
+            ::flytekit::__private::dataclass::Field {
                 name: #name,
                 literal_type: <#ty as ::flytekit::type_engine::FlyteType>::literal_type,
                 json_schema: <#ty as ::flytekit::type_engine::FlyteType>::json_schema,
@@ -258,32 +258,32 @@ fn expand_struct(
         const _: () = {
             #(#default_fns)*
 
-            const FIELDS: &[::flytekit::type_engine::dataclass::Field] = &[#(#entries),*];
+            const FIELDS: &[::flytekit::__private::dataclass::Field] = &[#(#entries),*];
 
             impl ::flytekit::type_engine::FlyteType for #ident {
                 fn literal_type() -> ::flytekit::idl::core::LiteralType {
-                    ::flytekit::type_engine::dataclass::literal_type(
+                    ::flytekit::__private::dataclass::literal_type(
                         <Self as ::flytekit::type_engine::FlyteType>::json_schema(),
                         FIELDS,
                     )
                 }
 
                 fn json_schema() -> ::flytekit::type_engine::JsonValue {
-                    ::flytekit::type_engine::dataclass::json_schema(#title, FIELDS)
+                    ::flytekit::__private::dataclass::json_schema(#title, FIELDS)
                 }
 
                 async fn to_literal(
                     &self,
                     _cx: &::flytekit::type_engine::ConversionContext,
                 ) -> ::core::result::Result<::flytekit::idl::core::Literal, ::flytekit::type_engine::TypeError> {
-                    ::flytekit::type_engine::dataclass::to_literal(self)
+                    ::flytekit::__private::dataclass::to_literal(self)
                 }
 
                 async fn from_literal(
                     literal: &::flytekit::idl::core::Literal,
                     _cx: &::flytekit::type_engine::ConversionContext,
                 ) -> ::core::result::Result<Self, ::flytekit::type_engine::TypeError> {
-                    ::flytekit::type_engine::dataclass::from_literal(
+                    ::flytekit::__private::dataclass::from_literal(
                         literal,
                         <Self as ::flytekit::type_engine::FlyteType>::literal_type,
                     )
@@ -334,7 +334,7 @@ fn expand_enum(
 
             impl ::flytekit::type_engine::FlyteType for #ident {
                 fn literal_type() -> ::flytekit::idl::core::LiteralType {
-                    ::flytekit::type_engine::enums::literal_type(VALUES)
+                    ::flytekit::__private::enums::literal_type(VALUES)
                 }
 
                 async fn to_literal(
@@ -344,16 +344,16 @@ fn expand_enum(
                     let value = match self {
                         #(#to_arms,)*
                     };
-                    Ok(::flytekit::type_engine::enums::to_literal(value))
+                    Ok(::flytekit::__private::enums::to_literal(value))
                 }
 
                 async fn from_literal(
                     literal: &::flytekit::idl::core::Literal,
                     _cx: &::flytekit::type_engine::ConversionContext,
                 ) -> ::core::result::Result<Self, ::flytekit::type_engine::TypeError> {
-                    match ::flytekit::type_engine::enums::from_literal(literal, VALUES)? {
+                    match ::flytekit::__private::enums::from_literal(literal, VALUES)? {
                         #(#from_arms,)*
-                        other => Err(::flytekit::type_engine::enums::unknown_value(other, VALUES)),
+                        other => Err(::flytekit::__private::enums::unknown_value(other, VALUES)),
                     }
                 }
             }

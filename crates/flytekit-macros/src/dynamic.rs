@@ -120,7 +120,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         #(#other_attrs)*
         #[allow(dead_code)]
         #vis async fn #fn_name(#(#native_params),*) -> ::std::result::Result<#output, ::flytekit::engine::EngineError> {
-            let mut __flytekit_call = ::flytekit::engine::LocalCall::new(#fn_name::task());
+            let mut __flytekit_call = ::flytekit::__private::LocalCall::new(#fn_name::task());
             #(#set_inputs)*
             let __flytekit_outputs = __flytekit_call.execute().await?;
             #result
@@ -131,14 +131,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let reads = crate::task::input_reads(&fn_str, &inputs);
     let arg_names: Vec<&syn::Ident> = inputs.iter().map(|(n, _)| n).collect();
     let body = quote! {
-        ::flytekit::dynamic::dynamic_task(
+        ::flytekit::__private::dynamic_task(
             __flytekit_builder,
             move |__flytekit_cx: ::flytekit::ExecutionContext, __flytekit_inputs: ::flytekit::idl::core::LiteralMap| {
                 let __flytekit_name = __flytekit_name.clone();
                 async move {
                     let _ = &__flytekit_cx;
                     #(#reads)*
-                    ::flytekit::task::run_blocking(#fn_str, move || {
+                    ::flytekit::__private::run_blocking(#fn_str, move || {
                         let __flytekit_wf = ::flytekit::workflow::WorkflowBuilder::new(__flytekit_name);
                         super::#builder_fn(&__flytekit_wf, #(#arg_names),*);
                         __flytekit_wf.finish()

@@ -33,13 +33,13 @@ pub(crate) fn map_modules(
     let options = syn::Ident::new("__flytekit_options", Span::call_site());
     let params: Vec<TokenStream> = inputs
         .iter()
-        .map(|(name, ty)| quote! { #name: impl ::flytekit::map_task::MapInput<#ty> })
+        .map(|(name, ty)| quote! { #name: impl ::flytekit::__private::MapInput<#ty> })
         .collect();
     let names: Vec<&syn::Ident> = inputs.iter().map(|(n, _)| n).collect();
     let binds = inputs.iter().map(|(name, ty)| {
         let var = name.to_string();
         let var = var.strip_prefix("r#").unwrap_or(&var).to_string();
-        quote! { ::flytekit::map_task::MapInput::<#ty>::map_input(#name, #wf, #var) }
+        quote! { ::flytekit::__private::MapInput::<#ty>::map_input(#name, #wf, #var) }
     });
     let (ret_all, ret_with, value) = match outputs.first() {
         None => (
@@ -50,10 +50,10 @@ pub(crate) fn map_modules(
         Some(ty) => (
             quote! { ::flytekit::workflow::Promise<'w, ::std::vec::Vec<#ty>> },
             quote! {
-                ::flytekit::workflow::Promise<'w, ::std::vec::Vec<<M as ::flytekit::map_task::MapMode>::Out<#ty>>>
+                ::flytekit::workflow::Promise<'w, ::std::vec::Vec<<M as ::flytekit::__private::MapMode>::Out<#ty>>>
             },
             quote! {
-                __flytekit_node.output::<::std::vec::Vec<<M as ::flytekit::map_task::MapMode>::Out<#ty>>>("o0")
+                __flytekit_node.output::<::std::vec::Vec<<M as ::flytekit::__private::MapMode>::Out<#ty>>>("o0")
             },
         ),
     };
@@ -78,7 +78,7 @@ pub(crate) fn map_modules(
                 #wf: &'w ::flytekit::workflow::WorkflowBuilder,
                 #(#params,)*
             ) -> #ret_all {
-                super::map_with::node(#wf, ::flytekit::map_task::MapOptions::new(), #(#names),*)
+                super::map_with::node(#wf, ::flytekit::map::MapOptions::new(), #(#names),*)
             }
         }
 
@@ -89,12 +89,12 @@ pub(crate) fn map_modules(
 
             #[doc = #with_doc]
             #[allow(clippy::too_many_arguments)]
-            pub fn node<'w, M: ::flytekit::map_task::MapMode>(
+            pub fn node<'w, M: ::flytekit::__private::MapMode>(
                 #wf: &'w ::flytekit::workflow::WorkflowBuilder,
-                #options: ::flytekit::map_task::MapOptions<M>,
+                #options: ::flytekit::map::MapOptions<M>,
                 #(#params,)*
             ) -> #ret_with {
-                let __flytekit_node = ::flytekit::map_task::map_node(
+                let __flytekit_node = ::flytekit::__private::map_node(
                     #wf,
                     super::task(),
                     &#options,

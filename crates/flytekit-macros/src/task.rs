@@ -31,6 +31,8 @@ pub(crate) struct Args {
     pub(crate) name: Option<syn::LitStr>,
     has_requests_or_limits: Option<Span>,
     has_resources: Option<Span>,
+    cache: Option<syn::LitBool>,
+    cache_version: Option<syn::LitStr>,
 }
 
 const OPTIONS: &str = "name, task_type, image, image_spec, retries, timeout, cache, cache_version, \
@@ -138,7 +140,7 @@ fn resources(meta: &syn::meta::ParseNestedMeta, pairs: bool) -> syn::Result<Toke
         calls.push(quote! { .#method(#value) });
         Ok(())
     })?;
-    Ok(quote! { ::flytekit::task::Resources::new() #(#calls)* })
+    Ok(quote! { ::flytekit::__private::Resources::new() #(#calls)* })
 }
 
 /// Parses `KEY = "value", ...`.
@@ -194,12 +196,12 @@ impl Args {
                     quote! { .timeout(#v) }
                 }
                 "cache" => {
-                    let v = flag(&meta)?;
-                    quote! { .cache_enabled(#v) }
+                    out.cache = Some(flag(&meta)?);
+                    return Ok(());
                 }
                 "cache_version" => {
-                    let v = lit_str(&meta)?;
-                    quote! { .cache_version(#v) }
+                    out.cache_version = Some(lit_str(&meta)?);
+                    return Ok(());
                 }
                 "cache_serialize" => {
                     let v = flag(&meta)?;
@@ -298,7 +300,7 @@ impl Args {
                                     }
                                 };
                                 extra.push(
-                                    quote! { .mount(::flytekit::task::MountRequirement::#m) },
+                                    quote! { .mount(::flytekit::__private::MountRequirement::#m) },
                                 );
                             }
                             _ => {
@@ -311,7 +313,7 @@ impl Args {
                     let (Some(g), Some(k)) = (group, key_) else {
                         return Err(meta.error("a secret needs group = \"...\" and key = \"...\""));
                     };
-                    quote! { .secret(::flytekit::task::Secret::new(#g, #k) #(#extra)*) }
+                    quote! { .secret(::flytekit::__private::Secret::new(#g, #k) #(#extra)*) }
                 }
                 "pod_template" => {
                     let v: syn::Expr = meta.value()?.parse()?;
@@ -361,7 +363,7 @@ impl Args {
                         match f.as_str() {
                             "Input" | "Output" | "Timeline" | "SourceCode" | "Dependencies" => {
                                 let i = syn::Ident::new(&f, inner.path.span());
-                                fields.push(quote! { ::flytekit::task::DeckField::#i });
+                                fields.push(quote! { ::flytekit::__private::DeckField::#i });
                                 Ok(())
                             }
                             _ => Err(inner.error(
@@ -377,6 +379,17 @@ impl Args {
             Ok(())
         });
         syn::parse::Parser::parse2(parser, args)?;
+        match (&out.cache, &out.cache_version) {
+            (Some(on), Some(v)) if on.value => out.calls.push(quote! { .cache(#v) }),
+            (Some(on), None) if on.value => {
+                return Err(syn::Error::new(
+                    on.span(),
+                    "caching is enabled (`cache`) but `cache_version` is not set; add cache_version = \"1\"",
+                ));
+            }
+            (_, Some(v)) => out.calls.push(quote! { .cache_version(#v) }),
+            _ => {}
+        }
         if let (Some(span), Some(_)) = (out.has_resources, out.has_requests_or_limits) {
             return Err(syn::Error::new(
                 span,
@@ -529,7 +542,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         quote! {
             {
                 let __flytekit_cx2 = __flytekit_cx.clone();
-                ::flytekit::task::run_blocking(#fn_str, move || super::#fn_name(#cx_arg #(#arg_names),*)).await?
+                ::flytekit::__private::run_blocking(#fn_str, move || super::#fn_name(#cx_arg #(#arg_names),*)).await?
             }
         }
     };
@@ -542,7 +555,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         quote! { let () = __flytekit_value; }
     } else if !tuple_out {
         quote! {
-            ::flytekit::task::write_output(#fn_str, &mut __flytekit_out, "o0", &__flytekit_value, __flytekit_cx.conversion()).await?;
+            ::flytekit::__private::write_output(#fn_str, &mut __flytekit_out, "o0", &__flytekit_value, __flytekit_cx.conversion()).await?;
         }
     } else {
         let names: Vec<syn::Ident> = (0..outs.len())
@@ -551,7 +564,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         let ws = names.iter().enumerate().map(|(i, n)| {
             let var = format!("o{i}");
             quote! {
-                ::flytekit::task::write_output(#fn_str, &mut __flytekit_out, #var, &#n, __flytekit_cx.conversion()).await?;
+                ::flytekit::__private::write_output(#fn_str, &mut __flytekit_out, #var, &#n, __flytekit_cx.conversion()).await?;
             }
         });
         quote! {
@@ -635,7 +648,7 @@ pub(crate) fn task_module(f: &TaskFn, finish: TokenStream, extra: TokenStream) -
     let (input_decls, output_decls) = interface_decls(inputs, outs, lines);
     let name_expr = match &args.name {
         Some(n) => quote! { ::std::string::String::from(#n) },
-        None => quote! { ::flytekit::workflow::entity_name(::std::module_path!(), #fn_str) },
+        None => quote! { ::flytekit::__private::entity_name(::std::module_path!(), #fn_str) },
     };
     let docs = lines.join("\n");
     let docs = docs.trim();
@@ -681,8 +694,8 @@ pub(crate) fn task_module(f: &TaskFn, finish: TokenStream, extra: TokenStream) -
             #extra
         }
 
-        ::flytekit::inventory::submit! {
-            ::flytekit::task::TaskRegistration::new(#fn_name::task)
+        ::flytekit::__private::inventory::submit! {
+            ::flytekit::__private::TaskRegistration::new(#fn_name::task)
         }
     }
 }
@@ -694,7 +707,7 @@ pub(crate) fn input_reads(fn_str: &str, inputs: &[(syn::Ident, syn::Type)]) -> V
         .map(|(n, ty)| {
             let var = ident_str(n);
             quote! {
-                let #n: #ty = ::flytekit::task::read_input::<#ty>(#fn_str, &__flytekit_inputs, #var, __flytekit_cx.conversion()).await?;
+                let #n: #ty = ::flytekit::__private::read_input::<#ty>(#fn_str, &__flytekit_inputs, #var, __flytekit_cx.conversion()).await?;
             }
         })
         .collect()

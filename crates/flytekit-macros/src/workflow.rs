@@ -214,7 +214,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         #(#other_attrs)*
         #[allow(dead_code)]
         #vis async fn #fn_name(#(#params),*) -> ::std::result::Result<#output, ::flytekit::engine::EngineError> {
-            let mut __flytekit_call = ::flytekit::engine::LocalCall::new(#fn_name::workflow());
+            let mut __flytekit_call = ::flytekit::__private::LocalCall::new(#fn_name::workflow());
             #(#set_inputs)*
             let __flytekit_outputs = __flytekit_call.execute().await?;
             #result
@@ -226,7 +226,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         Some(n) => quote! { ::std::string::String::from(#n) },
         None => {
             let f = ident_str(fn_name);
-            quote! { ::flytekit::workflow::entity_name(::std::module_path!(), #f) }
+            quote! { ::flytekit::__private::entity_name(::std::module_path!(), #f) }
         }
     };
     let policy = match args.failure_policy.as_ref().map(|l| l.value()) {
@@ -286,8 +286,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     // 4. Registration.
     let register = quote! {
-        ::flytekit::workflow::inventory::submit! {
-            ::flytekit::workflow::WorkflowRegistration::new(#fn_name::workflow)
+        ::flytekit::__private::inventory::submit! {
+            ::flytekit::__private::WorkflowRegistration::new(#fn_name::workflow)
         }
     };
 

@@ -133,6 +133,19 @@ pub fn sleepy(ms: i64) -> i64 {
     ms
 }
 
+/// Reads a text file: in an image that lacks it, the task fails as it would on a cluster.
+#[task]
+pub fn read_text(path: String) -> Result<String, std::io::Error> {
+    std::fs::read_to_string(&path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot read {path}: {e}")))
+}
+
+/// The value of the environment variable `name` in the task's container ("" when unset).
+#[task]
+pub fn env_of(name: String) -> String {
+    std::env::var(&name).unwrap_or_default()
+}
+
 fn main() {
     flytekit::main()
 }

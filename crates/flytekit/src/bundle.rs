@@ -42,8 +42,9 @@ use crate::instance::{
     sha256_hex, shorten, valid_sha256,
 };
 use crate::resolver::{ResolveError, TaskResolver};
+use crate::settings::SerializationSettings;
 use crate::storage::Storage;
-use crate::task::{SerializationSettings, Task};
+use crate::task::Task;
 
 /// The `--resolver` location of the bundle resolver.
 pub const BUNDLE_RESOLVER_LOCATION: &str = "flytekit.resolver.bundle";
@@ -587,12 +588,12 @@ impl TaskResolver for BundleResolver {
         &self,
         _settings: &SerializationSettings,
         task: &Task,
-    ) -> Result<Vec<String>, String> {
-        Err(format!(
+    ) -> Result<Vec<String>, ResolveError> {
+        Err(ResolveError::Other(format!(
             "task {} names the bundle resolver but carries no loader args; build bundled tasks \
              with flytekit::bundle::BundleBuilder",
             task.name()
-        ))
+        )))
     }
 
     async fn load_task(&self, args: &[String]) -> Result<Task, ResolveError> {

@@ -12,18 +12,13 @@ use flytekit_idl::Message;
 use flytekit_idl::codec::{decode_literal_map, encode_literal_map};
 use flytekit_idl::core::{Identifier, LiteralMap, ResourceType, WorkflowExecutionIdentifier};
 
+use crate::contract::{DECK_FILE, ERROR_FILE, FUTURES_FILE, OUTPUTS_FILE};
 use crate::deck::{self, Deck};
 use crate::execution::{Checkpoint, ExecutionContext, ExecutionMode};
+use crate::serialization::DynamicOutcome;
 use crate::storage::{Storage, join};
 use crate::task::{DeckField, Task, TaskError};
 use crate::type_engine::ConversionContext;
-
-/// The outputs file name.
-pub const OUTPUTS_FILE: &str = "outputs.pb";
-/// The error file name (without a distributed error strategy).
-pub const ERROR_FILE: &str = "error.pb";
-/// The deck file name.
-pub const DECK_FILE: &str = "deck.html";
 
 /// Arguments of `execute` (those of `pyflyte-execute`).
 #[derive(Debug, Clone, clap::Args)]
@@ -100,9 +95,6 @@ enum Written {
     /// `futures.pb` (a dynamic task's graph).
     Futures(flytekit_idl::core::DynamicJobSpec),
 }
-
-/// The futures file name (a dynamic task's `DynamicJobSpec`).
-pub const FUTURES_FILE: &str = "futures.pb";
 
 /// The first of several environment variables that is set, or `""`.
 fn env_one_of(names: &[&str]) -> String {
@@ -237,7 +229,7 @@ async fn run_entrypoint(mut args: ExecuteArgs, is_map: bool) -> ExitCode {
             let uri = join(&args.output_prefix, file);
             if let Err(e) = storage.put(&uri, bytes).await {
                 eprintln!("error: cannot write {file}: {e}");
-                let err = TaskError::System(format!("cannot write {file}: {e}"));
+                let err = TaskError::system(format!("cannot write {file}: {e}"));
                 failed = true;
                 write_failed = true;
                 let _ =
@@ -299,7 +291,7 @@ async fn run(
         return Err(TaskError::Load(format!(
             "map-execute loaded {}, which is not a map task; use --resolver {}",
             task.name(),
-            crate::map_task::MAP_RESOLVER_LOCATION
+            crate::map::MAP_RESOLVER_LOCATION
         )));
     }
     *loaded = Some(task.clone());
@@ -312,17 +304,17 @@ async fn run(
     cx.storage()
         .download_file(&args.inputs, &local_inputs)
         .await
-        .map_err(|e| TaskError::System(format!("cannot download the inputs: {e}")))?;
-    let bytes = tokio::fs::read(&local_inputs)
-        .await
-        .map_err(|e| TaskError::System(format!("cannot read {}: {e}", local_inputs.display())))?;
+        .map_err(|e| TaskError::system_caused_by("cannot download the inputs", e))?;
+    let bytes = tokio::fs::read(&local_inputs).await.map_err(|e| {
+        TaskError::system_caused_by(format!("cannot read {}", local_inputs.display()), e)
+    })?;
     let inputs = inputs_from_bytes(&bytes, &args.inputs, &task, cx).await?;
     drop(bytes);
     let (mut outputs, interface) = match (task.map_spec(), task.dynamic_spec()) {
         (Some(map), _) if is_map => {
-            let index = crate::map_task::array_job_index(|k| std::env::var(k).ok())
-                .map_err(|e| TaskError::System(format!("cannot compute the element index: {e}")))?;
-            let element = crate::map_task::element_inputs(map, &inputs, index)?;
+            let index = crate::contract::array_job_index(|k| std::env::var(k).ok())
+                .map_err(|e| TaskError::system(format!("cannot compute the element index: {e}")))?;
+            let element = crate::elements::element_inputs(map, &inputs, index)?;
             let inner = map.inner();
             (
                 inner.dispatch(&element, cx).await?,
@@ -330,17 +322,20 @@ async fn run(
             )
         }
         (_, Some(dynamic)) => {
-            let settings = crate::dynamic::runtime_settings(
+            let settings = crate::settings::runtime_settings(
                 |k| std::env::var(k).ok(),
                 args.dynamic_addl_distro.as_deref(),
                 args.dynamic_dest_dir.as_deref(),
             )
-            .map_err(TaskError::System)?;
-            match crate::dynamic::expand_in_container(dynamic, cx, inputs, &settings).await? {
-                crate::dynamic::DynamicOutcome::Futures(spec) => {
+            .map_err(|e| {
+                TaskError::system_caused_by("cannot read the serialization settings", e)
+            })?;
+            let wf = dynamic.build_workflow(cx.clone(), inputs).await?;
+            match crate::serialization::compile_dynamic(&wf, &settings)? {
+                DynamicOutcome::Futures(spec) => {
                     return Ok(Some(Written::Futures(spec)));
                 }
-                crate::dynamic::DynamicOutcome::Outputs(o) => (o, task.interface().clone()),
+                DynamicOutcome::Outputs(o) => (o, task.interface().clone()),
             }
         }
         _ => (
@@ -357,7 +352,7 @@ async fn run(
             limits,
         )
         .await
-        .map_err(|e| TaskError::System(e.to_string()))?;
+        .map_err(|e| TaskError::system_caused_by("cannot offload the outputs", e))?;
     }
     Ok(Some(Written::Outputs(outputs)))
 }
@@ -372,7 +367,7 @@ pub async fn inputs_from_bytes(
     cx: &ExecutionContext,
 ) -> Result<LiteralMap, TaskError> {
     let mut inputs = decode_literal_map(bytes).map_err(|e| {
-        TaskError::System(format!(
+        TaskError::system(format!(
             "the inputs file {origin} is not a flyteidl.core.LiteralMap: {e}"
         ))
     })?;

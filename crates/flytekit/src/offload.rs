@@ -183,7 +183,7 @@ impl OffloadError {
     pub fn into_task_error(self, task: &str) -> crate::task::TaskError {
         match &self {
             OffloadError::Storage(e) if e.retry_may_help() => {
-                crate::task::TaskError::System(format!("cannot load an offloaded input: {self}"))
+                crate::task::TaskError::system(format!("cannot load an offloaded input: {self}"))
             }
             _ => crate::task::TaskError::InputConversion {
                 task: task.to_string(),

@@ -7,10 +7,10 @@
 
 use async_trait::async_trait;
 
-use crate::task::{SerializationSettings, Task};
+use crate::settings::SerializationSettings;
+use crate::task::Task;
 
-/// The `--resolver` location of the default resolver.
-pub const DEFAULT_RESOLVER_LOCATION: &str = "flytekit.resolver.default";
+pub use crate::task::DEFAULT_RESOLVER_LOCATION;
 
 /// Why a task could not be loaded in the container. Always a USER error in `error.pb`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,7 +59,7 @@ pub trait TaskResolver: Send + Sync + 'static {
         &self,
         settings: &SerializationSettings,
         task: &Task,
-    ) -> Result<Vec<String>, String>;
+    ) -> Result<Vec<String>, ResolveError>;
 
     /// Rebuilds the task from its loader args.
     async fn load_task(&self, loader_args: &[String]) -> Result<Task, ResolveError>;
@@ -89,7 +89,7 @@ inventory::collect!(ResolverRegistration);
 #[macro_export]
 macro_rules! register_resolver {
     ($resolver:path) => {
-        $crate::inventory::submit! {
+        $crate::__private::inventory::submit! {
             $crate::resolver::ResolverRegistration::new(&$resolver)
         }
     };
@@ -115,12 +115,11 @@ pub fn find_resolver(location: &str) -> Result<&'static dyn TaskResolver, Resolv
 pub(crate) fn loader_args(
     task: &Task,
     settings: &SerializationSettings,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, ResolveError> {
     if let Some(args) = task.explicit_loader_args() {
         return Ok(args.to_vec());
     }
-    let resolver = find_resolver(task.resolver_location()).map_err(|e| e.to_string())?;
-    resolver.loader_args(settings, task)
+    find_resolver(task.resolver_location())?.loader_args(settings, task)
 }
 
 /// Loads a task by resolver location and loader args (what `execute` does first).
@@ -146,13 +145,13 @@ impl TaskResolver for DefaultTaskResolver {
         &self,
         _settings: &SerializationSettings,
         task: &Task,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, ResolveError> {
         let loc = task.location().ok_or_else(|| {
-            format!(
+            ResolveError::Other(format!(
                 "task {} is not registered, so the default resolver cannot name it; define it with \
                  #[task] or call TaskBuilder::located_at",
                 task.name()
-            )
+            ))
         })?;
         Ok(vec![
             "task-module".into(),

@@ -89,7 +89,7 @@ impl Run {
             "task-name",
             task,
         ])
-        .env("_F_SS_C", flytekit::dynamic::to_transport(&registration()))
+        .env("_F_SS_C", flytekit::settings::to_transport(&registration()))
         .env("FLYTE_INTERNAL_TASK_VERSION", "tv1")
         .env_remove("FLYTE_FAIL_ON_ERROR")
         .current_dir(self.dir.path());

@@ -19,10 +19,11 @@ fn boom(x: i64) -> Result<i64, std::io::Error> {
     Err(std::io::Error::other(format!("cannot handle {x}")))
 }
 
+/// Fails twice with a recoverable error (retried, as Propeller retries), then succeeds.
 #[task(retries = 2)]
-fn flaky(x: i64) -> Result<i64, std::io::Error> {
+fn flaky(x: i64) -> Result<i64, RecoverableError> {
     if FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) < 2 {
-        Err(std::io::Error::other("transient"))
+        Err(RecoverableError::new("transient"))
     } else {
         Ok(x)
     }

@@ -511,8 +511,9 @@ fn fast_execute_runs_the_bundled_binary_from_s3() {
     let r = Run::new(json!({"a": 1, "b": 2}));
     let bin = flytekit_oracle::example_binary("contract");
     // The bundle holds the binary under a name that is on no PATH: only the bundle can provide it.
-    let bundle = flytekit::FastBundle::create(&[(bin.as_path(), "contract-bundled")], r.dir.path())
-        .expect("bundle");
+    let bundle =
+        flytekit::fast::FastBundle::create(&[(bin.as_path(), "contract-bundled")], r.dir.path())
+            .expect("bundle");
     let prefix = format!("s3://{bucket}/fast/{}", uuid::Uuid::new_v4().simple());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let uri = rt

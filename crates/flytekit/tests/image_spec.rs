@@ -195,26 +195,55 @@ async fn dockerfile_builder_without_docker_is_a_clear_error() {
     let src = tempfile::tempdir().unwrap();
     inputs(src.path(), SystemTime::now());
     let spec = spec(src.path(), false).with_builder("dockerfile");
+    // No `docker` on the search path, whatever this machine has installed.
+    let empty = tempfile::tempdir().unwrap();
     let builder = DockerfileBuilder {
         docker: None,
         context_dir: None,
+        search_path: Some(empty.path().as_os_str().to_owned()),
     };
-    // No Docker engine on this machine; make sure of it for the lookup.
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let has_docker = std::env::split_paths(&path).any(|p| p.join("docker").is_file());
-    if has_docker {
-        eprintln!("docker is installed here; the missing-docker path is not exercised");
-        return;
-    }
     let err = builder.build_image(&spec).await.unwrap_err();
     assert!(matches!(err, ImageError::DockerNotFound), "{err}");
     assert!(err.to_string().contains("daemonless `oci` builder"));
-    // Through the engine too, by name.
-    let err = ImageBuildEngine::with_defaults()
-        .get_builder(Some("dockerfile"))
-        .unwrap()
-        .build_image(&spec)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ImageError::DockerNotFound));
+    // The engine knows the builder by name.
+    assert!(
+        ImageBuildEngine::with_defaults()
+            .get_builder(Some("dockerfile"))
+            .is_ok()
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn dockerfile_builder_runs_buildx_and_reports_its_failure() {
+    use std::os::unix::fs::PermissionsExt;
+    let src = tempfile::tempdir().unwrap();
+    inputs(src.path(), SystemTime::now());
+    let spec = spec(src.path(), false).with_builder("dockerfile");
+    // A `docker` that records its arguments and fails, as one without a daemon does.
+    let bin = tempfile::tempdir().unwrap();
+    let docker = bin.path().join("docker");
+    let record = bin.path().join("args");
+    std::fs::write(
+        &docker,
+        format!("#!/bin/sh\necho \"$@\" > '{}'\nexit 3\n", record.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    let builder = DockerfileBuilder {
+        docker: None,
+        context_dir: Some(ctx.path().to_path_buf()),
+        search_path: Some(bin.path().as_os_str().to_owned()),
+    };
+    let err = builder.build_image(&spec).await.unwrap_err();
+    let image = spec.image_name().unwrap();
+    assert!(matches!(err, ImageError::Build(_)), "{err}");
+    assert!(err.to_string().contains(&image), "{err}");
+    let args = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        args.starts_with("buildx build --platform linux/amd64 --push -t ") && args.contains(&image),
+        "{args}"
+    );
+    assert!(ctx.path().join("Dockerfile").is_file());
 }

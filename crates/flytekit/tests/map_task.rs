@@ -15,7 +15,7 @@ use base64::Engine as _;
 use flytekit::idl::Message;
 use flytekit::idl::admin::WorkflowSpec;
 use flytekit::idl::core::{LiteralMap, TaskTemplate, WorkflowTemplate, array_node, node};
-use flytekit::map_task::{MAP_RESOLVER_LOCATION, SuccessCriterion};
+use flytekit::map::{MAP_RESOLVER_LOCATION, SuccessCriterion};
 use flytekit::prelude::*;
 use flytekit::workflow::{WorkflowBuilder, WorkflowError};
 use serde_json::{Value, json};

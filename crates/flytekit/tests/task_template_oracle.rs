@@ -373,7 +373,7 @@ fn a_pair_outside_resources_is_an_error() {
 
 #[test]
 fn cache_without_version_is_an_error() {
-    let e = builder().cache_enabled(true).build().unwrap_err();
+    let e = builder().cache("").build().unwrap_err();
     assert!(
         matches!(e, ConfigError::Cache(ref m) if m.contains("cache_version")),
         "{e}"

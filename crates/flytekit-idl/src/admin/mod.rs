@@ -1,9 +1,10 @@
 //! `flyteidl.admin`: registration and execution messages of FlyteAdmin.
 //!
-//! Covers what a client needs to register tasks, workflows and launch plans and to create and read
-//! executions (the admin proto files `task`, `workflow`, `launch_plan`, `execution`, `common`,
-//! `schedule`, `description_entity`, `matchable_resource` and `cluster_assignment`), which between
-//! them reference no other admin file. One submodule per `.proto` file; everything is re-exported
+//! Covers what a client needs to register tasks, workflows and launch plans, to create, watch and
+//! read executions and to answer their signals (the admin proto files `task`, `workflow`,
+//! `launch_plan`, `execution`, `node_execution`, `signal`, `common`, `schedule`,
+//! `description_entity`, `matchable_resource` and `cluster_assignment`), which between them
+//! reference no other admin file. One submodule per `.proto` file; everything is re-exported
 //! flat here, so `flyteidl.admin.TaskSpec` is [`TaskSpec`] and nested types live in modules such as
 //! [`execution_spec`].
 
@@ -33,10 +34,12 @@ mod description_entity;
 mod execution;
 mod launch_plan;
 mod matchable_resource;
+mod node_execution;
 // Renamed because `schedule.rs` defines a nested module `schedule` (the oneof of message
 // `Schedule`), which the glob re-export below exposes as `admin::schedule`.
 #[path = "schedule.rs"]
 mod schedule_proto;
+mod signal;
 mod task;
 mod workflow;
 
@@ -46,6 +49,8 @@ pub use description_entity::*;
 pub use execution::*;
 pub use launch_plan::*;
 pub use matchable_resource::*;
+pub use node_execution::*;
 pub use schedule_proto::*;
+pub use signal::*;
 pub use task::*;
 pub use workflow::*;

@@ -1,10 +1,16 @@
 //! The command line every user binary gets from [`main`](crate::main): `list`, `run`,
-//! `serialize`, `package` for people, `execute` and `fast-execute` for Flyte's containers.
+//! `serialize`, `package`, `register`, `execution` for people, `execute` and `fast-execute` for
+//! Flyte's containers.
 
-pub mod package;
-pub mod registrar;
-pub mod run;
-pub mod serialize;
+pub(crate) mod build;
+pub(crate) mod lookup;
+pub(crate) mod package;
+pub(crate) mod registrar;
+pub(crate) mod registration;
+pub(crate) mod remote;
+pub(crate) mod run;
+pub(crate) mod serialize;
+pub(crate) mod values;
 
 use std::process::ExitCode;
 
@@ -18,7 +24,8 @@ use crate::entrypoint::{ExecuteArgs, FastExecuteArgs, MapExecuteArgs};
     about = "Flyte tasks and workflows written in Rust (flytekit-rs)",
     long_about = "Flyte tasks and workflows written in Rust (flytekit-rs).\n\n\
                   Run workflows locally with `run`, write them for registration with `package` or \
-                  `serialize`; Flyte's containers call `execute` and `fast-execute`.",
+                  `serialize`, register and run them on a Flyte cluster with `register` and \
+                  `run --remote`; Flyte's containers call `execute` and `fast-execute`.",
     version
 )]
 pub struct Cli {
@@ -38,6 +45,12 @@ pub enum Command {
     Serialize(serialize::SerializeArgs),
     /// Write a `flyte-package.tgz` for `flytectl register files`.
     Package(package::PackageArgs),
+    /// Build and push the images the tasks name; check that the others exist.
+    Build(build::BuildArgs),
+    /// Register workflows, tasks and launch plans with FlyteAdmin.
+    Register(remote::RegisterArgs),
+    /// Look at and act on executions on the Flyte cluster.
+    Execution(remote::ExecutionArgs),
     /// Run one task inside its container (the `pyflyte-execute` contract).
     Execute(ExecuteArgs),
     /// Run one element of a map task inside its container (the `pyflyte-map-execute` contract).
@@ -79,6 +92,9 @@ pub fn run_cli(cli: Cli) -> ExitCode {
             Command::Run(a) => run::run(a).await,
             Command::Serialize(a) => serialize::serialize(a),
             Command::Package(a) => package::package(a).await,
+            Command::Build(a) => build::build(a).await,
+            Command::Register(a) => remote::register(a).await,
+            Command::Execution(a) => remote::execution(a).await,
             Command::Execute(a) => crate::entrypoint::execute(a).await,
             Command::MapExecute(a) => crate::entrypoint::map_execute(a).await,
             Command::FastExecute(a) => crate::entrypoint::fast_execute(a).await,

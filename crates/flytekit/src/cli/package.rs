@@ -13,11 +13,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::serialize::{
-    RegistrationArgs, SerializedEntity, current_binary_digest, serialize_versioned,
-};
-use crate::task::FastSerializationSettings;
-use crate::workflow::Workflow;
+use super::registration::RegistrationArgs;
+use super::serialize::{SerializedEntity, current_binary_digest, serialize_versioned};
 
 /// Arguments of `package`.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,6 +31,10 @@ pub struct PackageArgs {
     /// Where the bundle is unpacked in the container (with `--fast`).
     #[arg(long, default_value = "/root")]
     pub dest_dir: String,
+    /// Build and push the images the tasks name first (as `build` does); the archive is
+    /// written only when every image exists.
+    #[arg(long)]
+    pub build_images: bool,
     /// Identifiers, images and environment.
     #[command(flatten)]
     pub registration: RegistrationArgs,
@@ -51,26 +52,14 @@ pub async fn package(args: PackageArgs) -> ExitCode {
 }
 
 async fn write_package(args: &PackageArgs) -> Result<(), String> {
-    let mut settings = args.registration.settings()?;
-    let workflows: Vec<Workflow> = if args.workflows.is_empty() {
-        crate::workflow::registered()
-    } else {
-        let mut v = Vec::new();
-        for name in &args.workflows {
-            match super::run::find_entity(name).map_err(|e| e.to_string())? {
-                crate::workflow::Entity::Workflow(w) => v.push(w),
-                crate::workflow::Entity::Task(t) => {
-                    return Err(format!("'{}' is a task; package names workflows", t.name()));
-                }
-            }
-        }
-        v
-    };
-    let tasks = if args.workflows.is_empty() {
-        crate::task::registered()
-    } else {
-        Vec::new()
-    };
+    let fast_dest = args.fast.then_some(args.dest_dir.as_str());
+    let (mut settings, spec_images) =
+        super::registration::registration_settings(&args.registration, fast_dest)?;
+    let (workflows, tasks) = super::lookup::select(&args.workflows)?;
+    if args.build_images {
+        let rows = super::build::ensure_images(&workflows, &tasks, &settings, &spec_images).await?;
+        eprint!("{}", super::build::table(&rows));
+    }
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let mut bundle = None;
@@ -82,10 +71,6 @@ async fn write_package(args: &PackageArgs) -> Result<(), String> {
             .unwrap_or_else(|| settings.binary.clone());
         let b = crate::fast::FastBundle::create(&[(exe, name)], scratch.path())
             .map_err(|e| e.to_string())?;
-        settings.fast = Some(FastSerializationSettings {
-            destination_dir: Some(args.dest_dir.clone()),
-            distribution_location: None,
-        });
         bundle = Some(b);
     }
     // The code that ships: the bundle with --fast, else this binary (baked into its image).
@@ -114,9 +99,10 @@ async fn write_package(args: &PackageArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())??;
     eprintln!("wrote {} ({n} entities)", args.output.display());
     super::registrar::print_registration(
-        &super::registrar::RegisterTarget::Archive(&args.output),
+        super::registrar::RegisterTarget::Archive(&args.output),
         &args.registration,
-        &versioned,
+        &versioned.version,
+        versioned.written,
     );
     Ok(())
 }

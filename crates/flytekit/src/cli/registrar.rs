@@ -11,11 +11,11 @@
 
 use std::path::Path;
 
-use super::serialize::{RegistrationArgs, VersionedEntities};
+use super::registration::RegistrationArgs;
 
 /// What was written: an archive (`package`) or a directory of files (`serialize`).
 #[derive(Clone, Copy, Debug)]
-pub enum RegisterTarget<'a> {
+pub(crate) enum RegisterTarget<'a> {
     /// A `.tgz` archive, registered with `--archive`.
     Archive(&'a Path),
     /// A directory of `.pb` files, registered by a glob (flytectl expands it itself).
@@ -24,7 +24,7 @@ pub enum RegisterTarget<'a> {
 
 /// The `flytectl register files` command that registers `target` in `project`/`domain` under
 /// `version`, each argument quoted for a POSIX shell.
-pub fn flytectl_command(
+pub(crate) fn flytectl_command(
     target: RegisterTarget<'_>,
     project: &str,
     domain: &str,
@@ -61,19 +61,20 @@ pub fn flytectl_command(
 /// Prints (to stderr) the version, what the files carry, and the `flytectl register files`
 /// command that registers them. Without `-p`/`-d` the command names `PROJECT`/`DOMAIN` for the
 /// user to fill in.
-pub fn print_registration(
-    target: &RegisterTarget<'_>,
+pub(crate) fn print_registration(
+    target: RegisterTarget<'_>,
     args: &RegistrationArgs,
-    versioned: &VersionedEntities,
+    version: &str,
+    written: bool,
 ) {
     let given = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
     let project = given(args.project.as_deref());
     let domain = given(args.domain.as_deref());
-    eprintln!("version: {}", versioned.version);
-    if versioned.written {
+    eprintln!("version: {}", version);
+    if written {
         eprintln!(
             "the identifiers carry version {}: flytectl keeps it (its --version applies only with --force)",
-            versioned.version
+            version
         );
     } else {
         eprintln!(
@@ -94,10 +95,10 @@ pub fn print_registration(
     eprintln!(
         "register with: {}",
         flytectl_command(
-            *target,
+            target,
             project.as_deref().unwrap_or("PROJECT"),
             domain.as_deref().unwrap_or("DOMAIN"),
-            &versioned.version
+            &version
         )
     );
 }

@@ -14,14 +14,15 @@
 
 use std::process::ExitCode;
 
-use flytekit_idl::core::{Literal, LiteralMap, LiteralType, SimpleType, literal_type};
+use flytekit_idl::core::{Literal, LiteralMap, LiteralType};
 
+use super::lookup::{LookupError, find_entity, list, task_names, workflow_names};
+use super::values::{is_bool, value_to_literal};
 use crate::engine::{
     CacheMode, Engine, EngineOptions, LocalCache, ProgressMode, default_cache_dir, outputs_to_json,
 };
-use crate::type_engine::{describe_type, literal_from_json, literal_to_json};
+use crate::type_engine::{describe_type, literal_to_json};
 use crate::workflow::Entity;
-use crate::workflow::deps::registered_tasks;
 
 /// Arguments of `run`.
 #[derive(Debug, Clone, clap::Args)]
@@ -57,9 +58,24 @@ pub struct RunArgs {
     /// usual storage configuration); default a temporary directory.
     #[arg(long, value_name = "URI")]
     pub sandbox_store: Option<String>,
+    /// Run every task container of the sandbox inside its image (pulled from its registry,
+    /// isolated with bubblewrap), as a cluster runs it; images an ImageSpec makes are built and
+    /// pushed first when missing. Implies `--sandbox`.
+    #[arg(long)]
+    pub in_image: bool,
+    /// With `--in-image`: the images, as for `package` (`[NAME=]URI`, or an ImageSpec YAML
+    /// file), repeatable.
+    #[arg(long, short = 'i', value_name = "[NAME=]URI|SPEC.yaml")]
+    pub image: Vec<String>,
+    /// With `--in-image`: the binary's name or path in the image (default: this binary's name).
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<String>,
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
+    /// Running on a Flyte cluster instead (`--remote`).
+    #[command(flatten)]
+    pub remote: super::remote::RemoteRunArgs,
     /// The inputs: `--<input> <value>` pairs.
     #[arg(
         trailing_var_arg = true,
@@ -72,28 +88,9 @@ pub struct RunArgs {
 /// A usage error of `run`: what is wrong and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// No workflow or task has the given name.
-    #[error(
-        "no workflow or task named '{name}'{suggestion}\navailable workflows: {workflows}\navailable tasks: {tasks}"
-    )]
-    UnknownEntity {
-        /// The name given.
-        name: String,
-        /// ` (did you mean 'x'?)` or empty.
-        suggestion: String,
-        /// Registered workflows, comma-separated.
-        workflows: String,
-        /// Registered tasks, comma-separated.
-        tasks: String,
-    },
-    /// The name matches several entities.
-    #[error("'{name}' is ambiguous; use one of: {candidates}")]
-    Ambiguous {
-        /// The name given.
-        name: String,
-        /// The matching full names.
-        candidates: String,
-    },
+    /// The name names no entity, or several.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
     /// An argument is not a `--<input>` flag.
     #[error("unexpected argument '{arg}'; inputs are given as --<input> <value>")]
     Unexpected {
@@ -207,7 +204,20 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }
         Parsed::Inputs(m) => m,
     };
-    let options = EngineOptions {
+    if let Some(flag) = args.remote.misplaced() {
+        return Err(RunError::Option(format!(
+            "{flag} applies only with --remote"
+        )));
+    }
+    if args.remote.remote {
+        if args.sandbox || args.sandbox_store.is_some() {
+            return Err(RunError::Option(
+                "--sandbox runs locally; leave it out with --remote".into(),
+            ));
+        }
+        return Ok(super::remote::run_remote(&entity, inputs, &args.remote).await);
+    }
+    let mut options = EngineOptions {
         concurrency: args
             .concurrency
             .unwrap_or(EngineOptions::default().concurrency)
@@ -224,7 +234,7 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         } else {
             ProgressMode::Auto
         },
-        sandbox: (args.sandbox || args.sandbox_store.is_some()).then(|| {
+        sandbox: (args.sandbox || args.in_image || args.sandbox_store.is_some()).then(|| {
             crate::engine::SandboxOptions::new(args.sandbox_store.clone().unwrap_or_else(|| {
                 std::env::temp_dir()
                     .join("flytekit-rs")
@@ -235,6 +245,22 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }),
         ..EngineOptions::default()
     };
+    if args.in_image {
+        // `--in-image` (cli/build.rs, engine/isolate.rs): containers run inside their images.
+        match super::build::in_image_runs(&entity, &args.image, args.binary.as_deref(), args.quiet)
+            .await
+        {
+            Ok(runs) => {
+                if let Some(sandbox) = options.sandbox.as_mut() {
+                    sandbox.in_image = Some(runs);
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
     let engine = Engine::new(options);
     // Ctrl-C drops the run: in-process tasks stop at their next await, sandbox containers are
     // killed (their processes are tied to the run), and the exit status is 130.
@@ -258,71 +284,6 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
             eprintln!("error: {e}");
             Ok(ExitCode::FAILURE)
         }
-    }
-}
-
-fn workflow_names() -> Vec<String> {
-    crate::workflow::registered()
-        .iter()
-        .map(|w| w.name().to_string())
-        .collect()
-}
-
-fn task_names() -> Vec<String> {
-    let mut v: Vec<String> = registered_tasks()
-        .iter()
-        .map(|t| t.name().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
-fn list(names: Vec<String>) -> String {
-    if names.is_empty() {
-        "(none)".to_string()
-    } else {
-        names.join(", ")
-    }
-}
-
-/// Finds a registered workflow or task by full name, or by a unique `.`-separated suffix.
-pub fn find_entity(name: &str) -> Result<Entity, RunError> {
-    let mut all: Vec<Entity> = crate::workflow::registered()
-        .into_iter()
-        .map(Entity::Workflow)
-        .collect();
-    all.extend(registered_tasks().into_iter().map(Entity::Task));
-    if let Some(e) = all.iter().find(|e| e.name() == name) {
-        return Ok(e.clone());
-    }
-    let suffix = format!(".{name}");
-    let matches: Vec<&Entity> = all.iter().filter(|e| e.name().ends_with(&suffix)).collect();
-    match matches.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
-            let best = all
-                .iter()
-                .flat_map(|e| [e.name(), e.short_name()])
-                .map(|n| (strsim::jaro_winkler(n, name), n))
-                .filter(|(s, _)| *s > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0));
-            Err(RunError::UnknownEntity {
-                name: name.to_string(),
-                suggestion: best
-                    .map(|(_, n)| format!(" (did you mean '{n}'?)"))
-                    .unwrap_or_default(),
-                workflows: list(workflow_names()),
-                tasks: list(task_names()),
-            })
-        }
-        many => Err(RunError::Ambiguous {
-            name: name.to_string(),
-            candidates: many
-                .iter()
-                .map(|e| format!("{} ({})", e.name(), e.kind()))
-                .collect::<Vec<_>>()
-                .join(", "),
-        }),
     }
 }
 
@@ -367,58 +328,6 @@ fn input_specs(entity: &Entity) -> Vec<InputSpec> {
     }
 }
 
-fn is_bool(ty: &LiteralType) -> bool {
-    matches!(ty.r#type, Some(literal_type::Type::Simple(s)) if s == SimpleType::Boolean as i32)
-}
-
-/// Types whose command-line value is plain text (a JSON string).
-fn is_textual(ty: &LiteralType) -> bool {
-    match &ty.r#type {
-        Some(literal_type::Type::Simple(s)) => [
-            SimpleType::String as i32,
-            SimpleType::Datetime as i32,
-            SimpleType::Duration as i32,
-        ]
-        .contains(s),
-        Some(literal_type::Type::EnumType(_)) | Some(literal_type::Type::Blob(_)) => true,
-        _ => false,
-    }
-}
-
-/// Converts a command-line value to a literal of type `ty`.
-fn value_to_literal(ty: &LiteralType, raw: &str) -> Result<Literal, String> {
-    let json = if is_textual(ty) {
-        serde_json::Value::String(raw.to_string())
-    } else {
-        match serde_json::from_str::<serde_json::Value>(raw) {
-            Ok(v) => v,
-            // Unquoted text for a union or struct field: let the type decide.
-            Err(e) => match &ty.r#type {
-                Some(literal_type::Type::UnionType(_)) => {
-                    serde_json::Value::String(raw.to_string())
-                }
-                Some(literal_type::Type::Simple(s)) if *s == SimpleType::Integer as i32 => {
-                    return Err("not an integer".to_string());
-                }
-                Some(literal_type::Type::Simple(s)) if *s == SimpleType::Float as i32 => {
-                    // JSON has no nan/inf; Python's float() reads them (nan, inf, -inf, infinity).
-                    return match raw.trim().parse::<f64>() {
-                        Ok(f) => Ok(crate::type_engine::literals::primitive_literal(
-                            flytekit_idl::core::primitive::Value::FloatValue(f),
-                        )),
-                        Err(_) => Err("not a number".to_string()),
-                    };
-                }
-                Some(literal_type::Type::Simple(s)) if *s == SimpleType::Boolean as i32 => {
-                    return Err("use true or false".to_string());
-                }
-                _ => return Err(format!("not valid JSON ({e})")),
-            },
-        }
-    };
-    literal_from_json(ty, &json).map_err(|e| e.to_string())
-}
-
 fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<Parsed, RunError> {
     let specs = input_specs(entity);
     let mut out = LiteralMap::default();
@@ -458,6 +367,20 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                 "no-cache" => opts.no_cache = true,
                 "overwrite-cache" => opts.overwrite_cache = true,
                 "sandbox" => opts.sandbox = true,
+                "in-image" => {
+                    opts.sandbox = true;
+                    opts.in_image = true;
+                }
+                "image" => opts.image.push(next_value(&mut i).ok_or_else(|| {
+                    RunError::Option("--image needs [NAME=]URI or an ImageSpec YAML file".into())
+                })?),
+                "binary" => {
+                    opts.binary = Some(next_value(&mut i).ok_or_else(|| {
+                        RunError::Option("--binary needs the binary's path in the image".into())
+                    })?);
+                }
+                "remote" => opts.remote.remote = true,
+                "wait" => opts.remote.wait = true,
                 "sandbox-store" => {
                     opts.sandbox = true;
                     opts.sandbox_store = Some(next_value(&mut i).ok_or_else(|| {

@@ -20,7 +20,8 @@
 //! the same version on every machine, so registering unchanged code under it creates no new
 //! versions; any change gives a new one. It is printed to stderr as `version: <v>`, with the
 //! `flytectl register files ... --version <v>` command; `--content-version` also writes it into
-//! the files ([`serialize_versioned`]).
+//! the files ([`serialize_versioned`]). `register` is the registrar itself: it writes the
+//! project and domain of its cluster and the content version (or `--version`).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -29,84 +30,9 @@ use std::process::ExitCode;
 use flytekit_idl::Message;
 use flytekit_idl::admin::TaskSpec;
 
-use crate::workflow::deps::SerializationSettings;
+use super::registration::{RegistrationArgs, Versioning};
+use crate::settings::SerializationSettings;
 use crate::workflow::{LaunchPlan, Workflow, WorkflowError};
-
-/// Where and how entities are registered: shared by `serialize` and `package`.
-///
-/// Without `-p`, `-d` or `--version`, every identifier is written with that part empty, as
-/// `pyflyte package` and `pyflyte serialize` write them, so that the registrar decides:
-/// `flytectl register files` fills empty parts from its own `-p`, `-d` and `--version`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct RegistrationArgs {
-    /// Flyte project written into every identifier. Default: empty (flytectl's `-p` decides).
-    #[arg(long, short = 'p')]
-    pub project: Option<String>,
-    /// Flyte domain written into every identifier. Default: empty (flytectl's `-d` decides).
-    #[arg(long, short = 'd')]
-    pub domain: Option<String>,
-    /// Version written into every identifier. Default: empty (flytectl's `--version` decides);
-    /// the content version (a hash of what is shipped) is printed with the command to register
-    /// under it.
-    #[arg(long, short = 'v')]
-    pub version: Option<String>,
-    /// Write the content version into every identifier (flytectl then keeps it and ignores its
-    /// own `--version` unless given `--force`).
-    #[arg(long, conflicts_with = "version")]
-    pub content_version: bool,
-    /// Images: `uri` (the default image) or `name=uri`, repeatable; tasks without an image use
-    /// the default (also taken from `FLYTE_INTERNAL_IMAGE`).
-    #[arg(long, short = 'i', value_name = "[NAME=]URI")]
-    pub image: Vec<String>,
-    /// The binary's name or path inside the image (default: this binary's file name).
-    #[arg(long, value_name = "PATH")]
-    pub binary: Option<String>,
-    /// Environment for every task, `KEY=VALUE`, repeatable (before each task's own).
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
-}
-
-impl RegistrationArgs {
-    /// The serialization settings these arguments describe; the version is `--version` or empty
-    /// (see [`serialize_versioned`] for the content version).
-    pub fn settings(&self) -> Result<SerializationSettings, String> {
-        let image_config = crate::image::ImageConfig::from_cli_values(&self.image, "image")
-            .map_err(|e| e.to_string())?;
-        let mut env = Vec::new();
-        for kv in &self.env {
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| format!("--env {kv}: expected KEY=VALUE"))?;
-            env.push((k.to_string(), v.to_string()));
-        }
-        if self.version.as_deref() == Some("") {
-            return Err(
-                "--version is empty; give a version, or leave it out for the registrar to choose"
-                    .into(),
-            );
-        }
-        let mut s = SerializationSettings::new(
-            self.project.as_deref().unwrap_or_default(),
-            self.domain.as_deref().unwrap_or_default(),
-            self.version.as_deref().unwrap_or_default(),
-        )
-        .with_image_config(image_config);
-        s.env = env;
-        if let Some(b) = &self.binary {
-            s.binary = b.clone();
-        }
-        Ok(s)
-    }
-
-    /// How the version of the identifiers is chosen.
-    pub fn versioning(&self) -> Versioning {
-        match (&self.version, self.content_version) {
-            (Some(v), _) => Versioning::Given(v.clone()),
-            (None, true) => Versioning::ContentWritten,
-            (None, false) => Versioning::ContentPrinted,
-        }
-    }
-}
 
 /// Arguments of `serialize`.
 #[derive(Debug, Clone, clap::Args)]
@@ -130,15 +56,6 @@ pub struct SerializedEntity {
     pub file_name: String,
     /// The encoded protobuf message.
     pub bytes: Vec<u8>,
-}
-
-/// Serializes `workflows` with everything they reference, each entity once: for every workflow,
-/// first its tasks, then its sub-workflows, then its own spec and default launch plan.
-pub fn serialize_workflows(
-    workflows: &[Workflow],
-    settings: &SerializationSettings,
-) -> Result<Vec<SerializedEntity>, WorkflowError> {
-    serialize_entities(workflows, &[], settings)
 }
 
 /// [`serialize_workflows`], then each of `tasks` not already written (tasks registered in the
@@ -276,18 +193,6 @@ fn base32_lower(bytes: &[u8]) -> String {
     out
 }
 
-/// How the version of a registration's identifiers is chosen.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Versioning {
-    /// `--version`: written into every identifier.
-    Given(String),
-    /// The default: identifiers carry no version (the registrar's `--version` decides); the
-    /// content version is computed and printed for the registration command.
-    ContentPrinted,
-    /// `--content-version`: the content version is written into every identifier.
-    ContentWritten,
-}
-
 /// Entities serialized for registration, and the version to register them under.
 #[derive(Clone, Debug)]
 pub struct VersionedEntities {
@@ -357,7 +262,7 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
     } else {
         let mut v = Vec::new();
         for name in &args.workflows {
-            match super::run::find_entity(name) {
+            match super::lookup::find_entity(name) {
                 Ok(crate::workflow::Entity::Workflow(w)) => v.push(w),
                 Ok(crate::workflow::Entity::Task(t)) => {
                     eprintln!(
@@ -374,8 +279,9 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
         }
         v
     };
-    let mut settings = match args.registration.settings() {
-        Ok(s) => s,
+    // `--image spec.yaml` names the spec's image (cli/build.rs).
+    let mut settings = match super::registration::registration_settings(&args.registration, None) {
+        Ok((s, _)) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -417,9 +323,10 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
         args.output_dir.display()
     );
     super::registrar::print_registration(
-        &super::registrar::RegisterTarget::Files(&args.output_dir),
+        super::registrar::RegisterTarget::Files(&args.output_dir),
         &args.registration,
-        &versioned,
+        &versioned.version,
+        versioned.written,
     );
     ExitCode::SUCCESS
 }

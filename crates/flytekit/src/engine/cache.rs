@@ -12,8 +12,7 @@ use flytekit_idl::Message;
 use flytekit_idl::core::{Literal, LiteralMap, literal, scalar};
 use sha2::{Digest, Sha256};
 
-/// Environment variable that moves the cache directory (tests use a fresh temporary one).
-pub const CACHE_DIR_ENV: &str = "FLYTEKIT_CACHE_DIR";
+pub use crate::disk_cache::{CACHE_DIR_ENV, default_cache_dir};
 
 /// Why the cache could not be used. The engine reports these as warnings and runs the task.
 #[derive(Debug, thiserror::Error)]
@@ -51,20 +50,6 @@ pub enum CacheError {
         #[source]
         source: prost::DecodeError,
     },
-}
-
-/// The default cache directory (see the module docs).
-pub fn default_cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("flytekit-rs");
-    }
-    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
-        Some(home) => PathBuf::from(home).join(".cache").join("flytekit-rs"),
-        None => std::env::temp_dir().join("flytekit-rs-cache"),
-    }
 }
 
 /// A handle on the SQLite cache database.

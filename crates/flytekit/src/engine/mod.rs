@@ -1,46 +1,47 @@
 //! The local engine: runs workflows and tasks in-process, with no cluster and no configuration.
 //!
-//! A run walks the node graph on tokio: every node whose upstream nodes are done starts at once,
-//! and at most [`EngineOptions::concurrency`] tasks execute at a time. Each task runs through
-//! `Task::dispatch`, so its inputs and outputs make the same literal round trip as in a container.
-//! Failed attempts are retried as the task (or node override) says; a node's timeout bounds each
-//! attempt. Outputs of `cache = true` tasks are kept in the SQLite [`LocalCache`].
+//! A run turns the workflow into a [graph](graph) and runs it through the one
+//! [scheduler](crate::scheduler): every node whose upstream nodes are done is ready, and at most
+//! [`EngineOptions::concurrency`] tasks execute at a time, on the scheduler's worker threads.
+//! Each task body runs in place, so its inputs and outputs make the same literal round trip as in
+//! a container without a hand-off per node. Failed attempts are retried as Propeller retries them
+//! (recoverable errors and timeouts, as many times as the task or node override says); a node's
+//! timeout bounds each attempt. Outputs of `cache = true` tasks are kept in the SQLite
+//! [`LocalCache`]. With [`EngineOptions::sandbox`] every task runs through the container contract
+//! instead ([`sandbox`]), and a dynamic task's `futures.pb` becomes a graph of its own.
 //!
 //! ```ignore
 //! let engine = flytekit::engine::Engine::new(EngineOptions::default());
 //! let outputs = engine.run(&my_wf::workflow().into(), inputs).await?;
 //! ```
 
-mod array;
+mod bindings;
 mod cache;
-mod dynamic;
-mod futures;
+mod exec;
+mod graph;
+pub(crate) mod isolate;
 mod progress;
-pub mod sandbox;
+pub(crate) mod sandbox;
 
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use flytekit_idl::core::{
-    BindingData, Literal, LiteralCollection, LiteralMap, Scalar, Union, binding_data, literal,
-    scalar,
-};
+use flytekit_idl::core::LiteralMap;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
+use crate::scheduler::Cancel;
+use crate::task::Task;
 use crate::type_engine::{ConversionContext, FlyteType, TypeError, describe_type, literal_to_json};
-use crate::workflow::deps::{Task, local_execution_context};
-use crate::workflow::{Entity, FailurePolicy, INPUT_NODE_ID, Workflow, WorkflowError};
+use crate::workflow::{Entity, Workflow, WorkflowError};
 
 pub use cache::{CACHE_DIR_ENV, CacheError, LocalCache, cache_key, default_cache_dir};
+use exec::Run;
+use graph::{Graph, GraphNode, NodeKind};
 use progress::Progress;
 pub use progress::ProgressMode;
-use sandbox::Outcome;
-pub use sandbox::SandboxOptions;
+pub use sandbox::{AttemptError, SandboxOptions, TemplateVars, render};
 
 /// How cached tasks use the local cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -206,6 +207,9 @@ pub enum EngineError {
         /// What is wrong or unsupported.
         reason: String,
     },
+    /// The run was cancelled (Ctrl-C, or its caller went away) before it finished.
+    #[error("the run was cancelled")]
+    Cancelled,
     /// The engine could not set up its working directories.
     #[error("cannot create the local run directory {path}: {source}")]
     Setup {
@@ -244,14 +248,6 @@ impl Default for Engine {
         Self::new(EngineOptions::default())
     }
 }
-
-/// Either a workflow's or a task's run: the progress reporter and the node path prefix.
-struct RunScope {
-    progress: Arc<Progress>,
-    prefix: String,
-}
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl Engine {
     /// An engine with `options`. Working directories are made under the system temp dir; the
@@ -306,7 +302,7 @@ impl Engine {
                 match LocalCache::open(&dir) {
                     Ok(c) => Some(c),
                     Err(e) => {
-                        eprintln!("warning: local cache disabled: {e}");
+                        tracing::warn!("local cache disabled: {e}");
                         None
                     }
                 }
@@ -315,7 +311,8 @@ impl Engine {
     }
 
     /// Runs `entity` with `inputs` (validated against its interface; missing inputs with defaults
-    /// are filled in) and returns its outputs.
+    /// are filled in) and returns its outputs. Dropping the returned future cancels the run:
+    /// nothing more starts, and sandbox containers are killed.
     pub async fn run(
         &self,
         entity: &Entity,
@@ -323,31 +320,45 @@ impl Engine {
     ) -> Result<LiteralMap, EngineError> {
         let inputs = complete_inputs(entity, inputs)?;
         self.prepare_dirs()?;
-        let total = match entity {
-            Entity::Task(_) => 1,
+        let graph = match entity {
+            Entity::Task(t) => single_task_graph(t),
             Entity::Workflow(w) => {
                 w.check()?;
-                task_node_count(w)
+                Graph::from_workflow(w)
             }
         };
-        let progress = Arc::new(Progress::new(self.inner.options.progress, total));
+        let progress = Arc::new(Progress::new(
+            self.inner.options.progress,
+            graph.task_count(),
+        ));
         progress.begin(entity.kind(), entity.name());
-        let scope = RunScope {
+        let cancel = Cancel::new();
+        let _cancel_on_drop = cancel.drop_guard();
+        let run = Run {
             progress: progress.clone(),
-            prefix: String::new(),
+            cancel,
+            handle: tokio::runtime::Handle::current(),
         };
-        let result = match entity {
-            Entity::Task(t) => {
-                self.clone()
-                    .run_task_node(t.clone(), inputs, "-".to_string(), None, &scope)
-                    .await
+        let engine = self.clone();
+        let is_task = matches!(entity, Entity::Task(_));
+        // The scheduler runs on threads of its own: one hand-off per run, none per node.
+        let result = tokio::task::spawn_blocking(move || {
+            if is_task {
+                // A task run on its own is its node, at path `-`.
+                let node = &graph.nodes[0];
+                engine.run_node(node, inputs, "-".to_string(), &run)
+            } else {
+                engine.run_graph(&graph, &inputs, "", &run)
             }
-            Entity::Workflow(w) => {
-                self.clone()
-                    .run_graph(w.clone(), Arc::new(inputs), scope)
-                    .await
-            }
-        };
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(EngineError::Aborted {
+                node: "-".into(),
+                entity: entity.name().to_string(),
+                reason: e.to_string(),
+            })
+        });
         progress.end(result.is_ok());
         result
     }
@@ -383,392 +394,25 @@ impl Engine {
         }
         Ok(())
     }
-
-    /// Runs the nodes of `wf` to completion and resolves its outputs.
-    fn run_graph(
-        self,
-        wf: Workflow,
-        inputs: Arc<LiteralMap>,
-        scope: RunScope,
-    ) -> BoxFuture<Result<LiteralMap, EngineError>> {
-        Box::pin(async move {
-            let nodes = wf.nodes();
-            let n = nodes.len();
-            let mut waiting: Vec<usize> = nodes.iter().map(|x| x.upstream.len()).collect();
-            let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-            for (i, node) in nodes.iter().enumerate() {
-                for &u in &node.upstream {
-                    if let Some(d) = dependents.get_mut(u) {
-                        d.push(i);
-                    }
-                }
-            }
-            let mut ready: VecDeque<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
-            let mut results: Vec<Option<Arc<LiteralMap>>> = vec![None; n];
-            let mut running: JoinSet<(usize, Result<LiteralMap, EngineError>)> = JoinSet::new();
-            let mut failures: Vec<EngineError> = Vec::new();
-            let fail_fast = wf.failure_policy() == FailurePolicy::FailImmediately;
-            let mut node_of_task: HashMap<tokio::task::Id, usize> = HashMap::new();
-            let mut inline: Option<(usize, Result<LiteralMap, EngineError>)> = None;
-
-            loop {
-                while let Some(i) = ready.pop_front() {
-                    let node = &nodes[i];
-                    let path = format!("{}{}", scope.prefix, node.id);
-                    let resolved = resolve_inputs(&node.inputs, &inputs, &wf, &results)
-                        .map(|m| coerce_unions(m, node.entity.interface()))
-                        .map_err(|(input, reason)| EngineError::Binding {
-                            node: path.clone(),
-                            entity: node.entity.name().to_string(),
-                            input,
-                            reason,
-                        });
-                    let node_inputs = match resolved {
-                        Ok(m) => m,
-                        Err(e) => {
-                            scope
-                                .progress
-                                .failed(&path, node.entity.name(), &e.to_string());
-                            failures.push(e);
-                            continue;
-                        }
-                    };
-                    let engine = self.clone();
-                    let entity = node.entity.clone();
-                    let overrides = node.overrides.clone();
-                    let child = RunScope {
-                        progress: scope.progress.clone(),
-                        prefix: format!("{path}/"),
-                    };
-                    let work = async move {
-                        let result = match entity {
-                            Entity::Task(t) => {
-                                engine
-                                    .run_task_node(t, node_inputs, path, Some(overrides), &child)
-                                    .await
-                            }
-                            Entity::Workflow(w) => {
-                                let name = w.name().to_string();
-                                engine
-                                    .run_graph(w, Arc::new(node_inputs), child)
-                                    .await
-                                    .map_err(|e| EngineError::SubWorkflowFailed {
-                                        node: path,
-                                        workflow: name,
-                                        source: Box::new(e),
-                                    })
-                            }
-                        };
-                        (i, result)
-                    };
-                    if ready.is_empty() && running.is_empty() {
-                        // The only runnable node (e.g. a chain): run it here, without handing it
-                        // to another worker thread and back.
-                        inline = Some(work.await);
-                        break;
-                    }
-                    let handle = running.spawn(work);
-                    node_of_task.insert(handle.id(), i);
-                }
-                if fail_fast && !failures.is_empty() {
-                    running.abort_all();
-                    while running.join_next().await.is_some() {}
-                    break;
-                }
-                let joined = match inline.take() {
-                    Some(done) => Ok(done),
-                    None => match running.join_next_with_id().await {
-                        Some(Ok((_, done))) => Ok(done),
-                        Some(Err(join)) => Err(join),
-                        None => break,
-                    },
-                };
-                match joined {
-                    Ok((i, Ok(outputs))) => {
-                        results[i] = Some(Arc::new(outputs));
-                        for &d in &dependents[i] {
-                            waiting[d] = waiting[d].saturating_sub(1);
-                            if waiting[d] == 0 {
-                                ready.push_back(d);
-                            }
-                        }
-                    }
-                    Ok((_, Err(e))) => failures.push(e),
-                    Err(join) => {
-                        let i = node_of_task.get(&join.id()).copied().unwrap_or(0);
-                        let node = &nodes[i];
-                        let reason = if join.is_panic() {
-                            "the task panicked".to_string()
-                        } else {
-                            join.to_string()
-                        };
-                        failures.push(EngineError::Aborted {
-                            node: format!("{}{}", scope.prefix, node.id),
-                            entity: node.entity.name().to_string(),
-                            reason,
-                        });
-                    }
-                }
-            }
-
-            match failures.len() {
-                0 => {}
-                1 => return Err(failures.remove(0)),
-                _ => return Err(EngineError::Multiple(failures)),
-            }
-            let mut out = LiteralMap::default();
-            for b in wf.output_bindings() {
-                let lit = match &b.binding {
-                    Some(data) => resolve(data, &|id| node_outputs(id, &inputs, &wf, &results)),
-                    None => Err("the output is not bound".to_string()),
-                }
-                .map_err(|reason| EngineError::Binding {
-                    node: format!("{}outputs", scope.prefix),
-                    entity: wf.name().to_string(),
-                    input: b.var.clone(),
-                    reason,
-                })?;
-                out.literals.insert(b.var.clone(), lit);
-            }
-            Ok(out)
-        })
-    }
-
-    /// Runs one attempt of a task: in-process through `Task::dispatch`, or in the sandbox through
-    /// the container contract. The flag says whether the failure may be retried: always in
-    /// process (as before), only for recoverable errors in the sandbox (as Propeller).
-    async fn attempt(
-        &self,
-        task: &Task,
-        inputs: &LiteralMap,
-        path: &str,
-        attempt: u32,
-        via: &Via,
-    ) -> Result<Outcome, AttemptFailure> {
-        let Some(opts) = &self.inner.options.sandbox else {
-            let ctx = local_execution_context(&self.inner.cx);
-            return task
-                .dispatch(inputs, &ctx)
-                .await
-                .map(Outcome::Outputs)
-                .map_err(|e| (Box::new(e) as BoxError, true));
-        };
-        let storage = self.inner.cx.storage();
-        let result = match via {
-            Via::Execute => {
-                sandbox::run_attempt(task, inputs, path, attempt - 1, opts, storage).await
-            }
-            Via::MapElement { map, index, input } => match map.template(&sandbox::settings(opts)) {
-                Err(e) => Err(sandbox::AttemptError::Setup(e.to_string())),
-                Ok(template) => {
-                    let run = sandbox::ContainerRun {
-                        template: &template,
-                        node: path,
-                        attempt: attempt - 1,
-                        input: sandbox::Input::At(input.clone()),
-                        env: crate::map_task::element_env(*index),
-                    };
-                    sandbox::run_container(run, opts, storage).await
-                }
-            },
-        };
-        result.map_err(sandbox::AttemptError::into_failure)
-    }
-
-    /// Makes attempts (each bounded by `timeout`) until one succeeds, a failure is not retryable,
-    /// or `retries` retries are spent.
-    async fn with_retries<F, Fut>(
-        &self,
-        path: &str,
-        name: &str,
-        retries: u32,
-        timeout: Option<Duration>,
-        progress: &Progress,
-        mut attempt: F,
-    ) -> Result<Outcome, EngineError>
-    where
-        F: FnMut(u32) -> Fut,
-        Fut: Future<Output = Result<Outcome, AttemptFailure>>,
-    {
-        let mut n = 0u32;
-        loop {
-            n += 1;
-            let run = attempt(n);
-            let result = match timeout {
-                Some(limit) => tokio::time::timeout(limit, run)
-                    .await
-                    .unwrap_or_else(|_| Err((Box::new(TimedOut(limit)), true))),
-                None => run.await,
-            };
-            match result {
-                Ok(outcome) => return Ok(outcome),
-                Err((e, retryable)) if retryable && n <= retries => {
-                    progress.retrying(path, name, n, &e.to_string());
-                    if self.inner.options.sandbox.is_some() {
-                        tokio::time::sleep(sandbox::RETRY_DELAY).await;
-                    }
-                }
-                Err((e, _)) => {
-                    let err = match e.downcast::<TimedOut>() {
-                        Ok(t) => EngineError::Timeout {
-                            node: path.to_string(),
-                            task: name.to_string(),
-                            timeout: t.0,
-                            attempts: n,
-                        },
-                        Err(e) => EngineError::TaskFailed {
-                            node: path.to_string(),
-                            task: name.to_string(),
-                            attempts: n,
-                            source: e,
-                        },
-                    };
-                    progress.failed(path, name, &err.to_string());
-                    return Err(err);
-                }
-            }
-        }
-    }
-
-    /// Runs one task node: cache lookup, attempts with retries and timeout, cache store.
-    async fn run_task_node(
-        self,
-        task: Task,
-        inputs: LiteralMap,
-        path: String,
-        overrides: Option<crate::workflow::NodeOverrides>,
-        scope: &RunScope,
-    ) -> Result<LiteralMap, EngineError> {
-        if task.map_spec().is_some() {
-            return self
-                .run_map_node(task, inputs, path, overrides, scope)
-                .await;
-        }
-        if task.dynamic_spec().is_some() && self.inner.options.sandbox.is_none() {
-            return self.run_dynamic_node(task, inputs, path, scope).await;
-        }
-        self.run_task_node_via(task, inputs, path, overrides, scope, Via::Execute)
-            .await
-    }
-
-    /// [`Engine::run_task_node`] for a plain task, or for one element of a map task in the
-    /// sandbox (`via`).
-    async fn run_task_node_via(
-        self,
-        task: Task,
-        inputs: LiteralMap,
-        path: String,
-        overrides: Option<crate::workflow::NodeOverrides>,
-        scope: &RunScope,
-        via: Via,
-    ) -> Result<LiteralMap, EngineError> {
-        let settings = crate::workflow::task_settings(&task);
-        let o = overrides.unwrap_or_default();
-        let retries = o.retries.unwrap_or(settings.retries);
-        let timeout = o.timeout.or(settings.timeout);
-        let cached = o.cache.unwrap_or(settings.cache);
-        let version = o
-            .cache_version
-            .clone()
-            .unwrap_or_else(|| settings.cache_version.clone());
-        let name = task.name().to_string();
-        let progress = &scope.progress;
-        let started = Instant::now();
-
-        let key =
-            cached.then(|| cache_key(&name, &version, &inputs, &settings.cache_ignored_inputs));
-        let cache = if key.is_some() { self.cache() } else { None };
-        if let (Some(c), Some(k)) = (cache, &key) {
-            if self.inner.options.cache == CacheMode::Enabled {
-                match c.get(k) {
-                    Ok(Some(outputs)) => {
-                        progress.finished(&path, &name, true, started.elapsed());
-                        return Ok(outputs);
-                    }
-                    Ok(None) => {}
-                    Err(e) => eprintln!("warning: {e}"),
-                }
-            }
-        }
-
-        let permit = self.acquire_slot(&path, &name).await?;
-        progress.started(&path, &name);
-        let outcome = self
-            .with_retries(&path, &name, retries, timeout, progress, |n| {
-                self.attempt(&task, &inputs, &path, n, &via)
-            })
-            .await?;
-        let outputs = match outcome {
-            Outcome::Outputs(outputs) => outputs,
-            Outcome::Futures(spec) => {
-                // The dynamic task's container is done: its slot goes to the nodes it spawned.
-                drop(permit);
-                self.clone()
-                    .run_futures(spec, path.clone(), name.clone(), scope)
-                    .await?
-            }
-        };
-        if let (Some(c), Some(k)) = (cache, &key) {
-            if let Err(e) = c.put(k, &name, &version, &outputs) {
-                eprintln!("warning: {e}");
-            }
-        }
-        progress.finished(&path, &name, false, started.elapsed());
-        Ok(outputs)
-    }
-
-    /// One of the engine's execution slots, held while a task executes.
-    async fn acquire_slot(
-        &self,
-        path: &str,
-        name: &str,
-    ) -> Result<tokio::sync::SemaphorePermit<'_>, EngineError> {
-        self.inner
-            .slots
-            .acquire()
-            .await
-            .map_err(|e| EngineError::Aborted {
-                node: path.to_string(),
-                entity: name.to_string(),
-                reason: e.to_string(),
-            })
-    }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// An attempt that ran out of time.
-#[derive(Debug, thiserror::Error)]
-#[error("timed out after {0:?}")]
-struct TimedOut(Duration);
-
-/// A failed attempt and whether it may be retried.
-type AttemptFailure = (BoxError, bool);
-
-/// How a task node's container is started in the sandbox.
-enum Via {
-    /// `execute`, with the node's inputs.
-    Execute,
-    /// `map-execute` of element `index` of a map task, on the map's whole inputs at `input`.
-    MapElement {
-        /// The map task.
-        map: Task,
-        /// The element.
-        index: usize,
-        /// The map's `inputs.pb`.
-        input: String,
-    },
-}
-
-/// Number of task nodes of `wf`, counting inside sub-workflows.
-fn task_node_count(wf: &Workflow) -> usize {
-    wf.nodes()
-        .iter()
-        .map(|n| match &n.entity {
-            Entity::Task(_) => 1,
-            Entity::Workflow(w) => task_node_count(w),
-        })
-        .sum()
+/// A graph of one node running `task` (a task run on its own).
+fn single_task_graph(task: &Task) -> Graph {
+    let kind = NodeKind::of_task(task, &Default::default());
+    Graph {
+        name: task.name().to_string(),
+        interface: task.interface().clone(),
+        nodes: vec![GraphNode {
+            id: "-".to_string(),
+            entity: task.name().to_string(),
+            inputs: Vec::new(),
+            kind,
+        }],
+        upstream: vec![Vec::new()],
+        index: HashMap::new(),
+        outputs: Vec::new(),
+        policy: Default::default(),
+    }
 }
 
 /// Checks `inputs` against the entity's interface and fills in workflow defaults.
@@ -829,168 +473,6 @@ pub fn complete_inputs(entity: &Entity, mut inputs: LiteralMap) -> Result<Litera
         }
     }
     Ok(inputs)
-}
-
-/// Wraps plain values bound to union-typed inputs (`Option<T>` from a `T` promise) into union
-/// literals, as Propeller does when it coerces a value to a union.
-fn coerce_unions(
-    mut inputs: LiteralMap,
-    interface: &flytekit_idl::core::TypedInterface,
-) -> LiteralMap {
-    use flytekit_idl::core::{SimpleType, literal_type};
-    let Some(vars) = interface.inputs.as_ref() else {
-        return inputs;
-    };
-    for (name, lit) in inputs.literals.iter_mut() {
-        let Some(Some(literal_type::Type::UnionType(u))) = vars
-            .variables
-            .get(name)
-            .map(|v| v.r#type.as_ref().and_then(|t| t.r#type.as_ref()))
-        else {
-            continue;
-        };
-        let is_union = matches!(&lit.value, Some(literal::Value::Scalar(s)) if matches!(s.value, Some(scalar::Value::Union(_))));
-        if is_union {
-            continue;
-        }
-        let is_none = matches!(&lit.value, Some(literal::Value::Scalar(s)) if matches!(s.value, Some(scalar::Value::NoneType(_))));
-        let none = |t: &&flytekit_idl::core::LiteralType| matches!(t.r#type, Some(literal_type::Type::Simple(s)) if s == SimpleType::None as i32);
-        let variant = if is_none {
-            u.variants.iter().find(none)
-        } else {
-            u.variants.iter().find(|t| !none(t))
-        };
-        if let Some(variant) = variant {
-            let value = std::mem::take(lit);
-            *lit = Literal {
-                value: Some(literal::Value::Scalar(Scalar {
-                    value: Some(scalar::Value::Union(Box::new(Union {
-                        value: Some(Box::new(value)),
-                        r#type: Some(variant.clone()),
-                    }))),
-                })),
-                ..Default::default()
-            };
-        }
-    }
-    inputs
-}
-
-/// Resolves every binding of a node; on failure returns the input name and the reason.
-fn resolve_inputs(
-    bindings: &[flytekit_idl::core::Binding],
-    inputs: &LiteralMap,
-    wf: &Workflow,
-    results: &[Option<Arc<LiteralMap>>],
-) -> Result<LiteralMap, (String, String)> {
-    resolve_bindings(bindings, &|id| node_outputs(id, inputs, wf, results))
-}
-
-/// The outputs a promise on node `id` of `wf` reads (the workflow inputs for the input node).
-fn node_outputs<'a>(
-    id: &str,
-    inputs: &'a LiteralMap,
-    wf: &Workflow,
-    results: &'a [Option<Arc<LiteralMap>>],
-) -> Result<&'a LiteralMap, String> {
-    if is_input_node(id) {
-        return Ok(inputs);
-    }
-    let i = wf
-        .node_index(id)
-        .ok_or_else(|| format!("unknown node '{id}'"))?;
-    results
-        .get(i)
-        .and_then(|x| x.as_deref())
-        .ok_or_else(|| format!("node {id} has not produced outputs"))
-}
-
-fn is_input_node(id: &str) -> bool {
-    id == INPUT_NODE_ID || id == "start-node"
-}
-
-/// Where promises read from: node id → that node's outputs.
-type Lookup<'a, 'b> = &'b dyn Fn(&str) -> Result<&'a LiteralMap, String>;
-
-/// Resolves `bindings` through `lookup`; on failure returns the variable and the reason.
-fn resolve_bindings(
-    bindings: &[flytekit_idl::core::Binding],
-    lookup: Lookup<'_, '_>,
-) -> Result<LiteralMap, (String, String)> {
-    let mut out = LiteralMap::default();
-    for b in bindings {
-        let data = b
-            .binding
-            .as_ref()
-            .ok_or_else(|| (b.var.clone(), "the input is not bound".to_string()))?;
-        let lit = resolve(data, lookup).map_err(|r| (b.var.clone(), r))?;
-        out.literals.insert(b.var.clone(), lit);
-    }
-    Ok(out)
-}
-
-/// Turns binding data into a literal, reading promises through `lookup`.
-fn resolve(data: &BindingData, lookup: Lookup<'_, '_>) -> Result<Literal, String> {
-    let lit = match &data.value {
-        Some(binding_data::Value::Scalar(s)) => Literal {
-            value: Some(literal::Value::Scalar(s.clone())),
-            ..Default::default()
-        },
-        Some(binding_data::Value::Collection(c)) => {
-            let literals = c
-                .bindings
-                .iter()
-                .map(|b| resolve(b, lookup))
-                .collect::<Result<Vec<_>, _>>()?;
-            Literal {
-                value: Some(literal::Value::Collection(LiteralCollection { literals })),
-                ..Default::default()
-            }
-        }
-        Some(binding_data::Value::Map(m)) => {
-            let mut literals = std::collections::BTreeMap::new();
-            for (k, b) in &m.bindings {
-                literals.insert(k.clone(), resolve(b, lookup)?);
-            }
-            Literal {
-                value: Some(literal::Value::Map(Box::new(LiteralMap { literals }))),
-                ..Default::default()
-            }
-        }
-        Some(binding_data::Value::Promise(r)) => {
-            if !r.attr_path.is_empty() {
-                return Err(
-                    "attribute paths on promises are not supported by the local engine yet"
-                        .to_string(),
-                );
-            }
-            let source = lookup(&r.node_id)?;
-            source.literals.get(&r.var).cloned().ok_or_else(|| {
-                if is_input_node(&r.node_id) {
-                    format!("workflow input '{}' is missing", r.var)
-                } else {
-                    format!("node {} produced no output '{}'", r.node_id, r.var)
-                }
-            })?
-        }
-        Some(binding_data::Value::OffloadedMetadata(o)) => Literal {
-            value: Some(literal::Value::OffloadedMetadata(Box::new(o.clone()))),
-            ..Default::default()
-        },
-        None => return Err("empty binding".to_string()),
-    };
-    Ok(match &data.union {
-        Some(u) => Literal {
-            value: Some(literal::Value::Scalar(Scalar {
-                value: Some(scalar::Value::Union(Box::new(Union {
-                    value: Some(Box::new(lit)),
-                    r#type: u.target_type.clone(),
-                }))),
-            })),
-            ..Default::default()
-        },
-        None => lit,
-    })
 }
 
 /// A call of a workflow from Rust: typed inputs in, typed outputs out, on a default engine.
@@ -1081,4 +563,3 @@ pub fn outputs_to_json(outputs: &LiteralMap) -> serde_json::Value {
     }
     serde_json::Value::Object(obj)
 }
-// x

@@ -22,8 +22,9 @@ use flytekit_idl::core::{
 };
 use regex::Regex;
 
+use crate::contract::{ERROR_FILE, FUTURES_FILE, OUTPUTS_FILE};
+use crate::settings::{SerializationSettings, current_binary_name};
 use crate::storage::{Storage, join};
-use crate::task::{SerializationSettings, Task};
 
 /// Settings of sandbox runs.
 #[derive(Clone, Debug)]
@@ -34,6 +35,9 @@ pub struct SandboxOptions {
     pub binary: String,
     /// Identifies the run in paths and `FLYTE_INTERNAL_EXECUTION_ID`.
     pub execution_name: String,
+    /// Run each container inside its image with bubblewrap (`run --sandbox --in-image`, see
+    /// [`super::isolate`]); `None` runs the container args on this machine.
+    pub in_image: Option<std::sync::Arc<super::isolate::InImage>>,
 }
 
 impl SandboxOptions {
@@ -43,8 +47,9 @@ impl SandboxOptions {
             store: store.into(),
             binary: std::env::current_exe()
                 .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| crate::task::current_binary_name()),
+                .unwrap_or_else(|_| current_binary_name()),
             execution_name: format!("sbx{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+            in_image: None,
         }
     }
 }
@@ -246,6 +251,10 @@ pub(crate) struct ContainerRun<'a> {
 
 /// The settings the sandbox serializes tasks with: this run's binary, a placeholder image.
 pub(crate) fn settings(opts: &SandboxOptions) -> SerializationSettings {
+    // In-image runs (engine/isolate.rs): the registration's images and in-image binary name.
+    if let Some(in_image) = &opts.in_image {
+        return in_image.settings(SANDBOX_PROJECT, SANDBOX_DOMAIN, SANDBOX_VERSION);
+    }
     SerializationSettings::new(SANDBOX_PROJECT, SANDBOX_DOMAIN, SANDBOX_VERSION)
         .with_default_image("sandbox.local/flytekit-rs:sandbox")
         .with_binary(opts.binary.clone())
@@ -276,28 +285,6 @@ pub(crate) async fn write_map_inputs(
         .await
         .map_err(|e| format!("cannot write the map's inputs: {e}"))?;
     Ok(uri)
-}
-
-/// Runs one attempt of `task` on `inputs` through the container contract.
-pub(crate) async fn run_attempt(
-    task: &Task,
-    inputs: &LiteralMap,
-    node: &str,
-    attempt: u32,
-    opts: &SandboxOptions,
-    storage: &Storage,
-) -> Result<Outcome, AttemptError> {
-    let template = task
-        .template(&settings(opts))
-        .map_err(|e| AttemptError::Setup(e.to_string()))?;
-    let run = ContainerRun {
-        template: &template,
-        node,
-        attempt,
-        input: Input::Write(inputs),
-        env: Vec::new(),
-    };
-    run_container(run, opts, storage).await
 }
 
 /// Runs one attempt of a serialized task through the container contract: renders the args,
@@ -350,20 +337,40 @@ pub(crate) async fn run_container(
     let Some((program, rest)) = argv.split_first() else {
         return Err(AttemptError::Setup("the container has no args".into()));
     };
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.args(rest)
-        .envs(env)
-        .env("FLYTE_INTERNAL_EXECUTION_PROJECT", SANDBOX_PROJECT)
-        .env("FLYTE_INTERNAL_EXECUTION_DOMAIN", SANDBOX_DOMAIN)
-        .env("FLYTE_INTERNAL_EXECUTION_ID", &opts.execution_name)
-        .env("FLYTE_INTERNAL_EXECUTION_WORKFLOW", run.node)
-        .env("FLYTE_INTERNAL_TASK_PROJECT", SANDBOX_PROJECT)
-        .env("FLYTE_INTERNAL_TASK_DOMAIN", SANDBOX_DOMAIN)
-        .env("FLYTE_INTERNAL_TASK_NAME", task_name)
-        .env("FLYTE_INTERNAL_TASK_VERSION", SANDBOX_VERSION)
-        .env("FLYTE_ATTEMPT_NUMBER", attempt.to_string())
-        .envs(run.env)
-        .stdin(std::process::Stdio::null())
+    let pod_env: Env = env
+        .into_iter()
+        .chain(
+            [
+                ("FLYTE_INTERNAL_EXECUTION_PROJECT", SANDBOX_PROJECT),
+                ("FLYTE_INTERNAL_EXECUTION_DOMAIN", SANDBOX_DOMAIN),
+                ("FLYTE_INTERNAL_EXECUTION_ID", opts.execution_name.as_str()),
+                ("FLYTE_INTERNAL_EXECUTION_WORKFLOW", run.node),
+                ("FLYTE_INTERNAL_TASK_PROJECT", SANDBOX_PROJECT),
+                ("FLYTE_INTERNAL_TASK_DOMAIN", SANDBOX_DOMAIN),
+                ("FLYTE_INTERNAL_TASK_NAME", task_name),
+                ("FLYTE_INTERNAL_TASK_VERSION", SANDBOX_VERSION),
+                ("FLYTE_ATTEMPT_NUMBER", &attempt.to_string()),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+        .chain(run.env)
+        .collect();
+    // In-image runs (engine/isolate.rs): the same args and env, inside the image.
+    let (mut cmd, _in_image_guard) = match &opts.in_image {
+        Some(in_image) => {
+            let (cmd, guard) = in_image
+                .command(template, &argv, &pod_env, &opts.store)
+                .await
+                .map_err(|e| AttemptError::Setup(e.to_string()))?;
+            (cmd, Some(guard))
+        }
+        None => {
+            let mut cmd = tokio::process::Command::new(program);
+            cmd.args(rest).envs(pod_env);
+            (cmd, None)
+        }
+    };
+    cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         // A cancelled run (Ctrl-C, timeout) drops this future: the container goes with it.
@@ -388,17 +395,17 @@ pub(crate) async fn run_container(
     let setup = |e: crate::storage::StorageError| {
         AttemptError::Setup(format!("cannot read the results: {e}"))
     };
-    if let Some(bytes) = read("outputs.pb").await.map_err(setup)? {
+    if let Some(bytes) = read(OUTPUTS_FILE).await.map_err(setup)? {
         return decode_literal_map(&bytes)
             .map(Outcome::Outputs)
             .map_err(|e| AttemptError::Setup(format!("outputs.pb is not a LiteralMap: {e}")));
     }
-    if let Some(bytes) = read(crate::entrypoint::FUTURES_FILE).await.map_err(setup)? {
+    if let Some(bytes) = read(FUTURES_FILE).await.map_err(setup)? {
         return DynamicJobSpec::decode(bytes.as_ref())
             .map(Outcome::Futures)
             .map_err(|e| AttemptError::Setup(format!("futures.pb is not a DynamicJobSpec: {e}")));
     }
-    if let Some(bytes) = read("error.pb").await.map_err(setup)? {
+    if let Some(bytes) = read(ERROR_FILE).await.map_err(setup)? {
         let doc = ErrorDocument::decode(bytes.as_ref())
             .map_err(|e| AttemptError::Setup(format!("error.pb is not an ErrorDocument: {e}")))?;
         return Err(AttemptError::from_container_error(

@@ -300,7 +300,7 @@ pub fn images_from_config_file(path: &Path) -> Result<Vec<(String, String)>, Ima
 }
 
 /// The `images:` map of a flytectl YAML config.
-pub fn images_from_yaml(text: &str) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn images_from_yaml(text: &str) -> Result<Vec<(String, String)>, String> {
     let doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
     let Some(images) = doc.get("images") else {
         return Ok(Vec::new());
@@ -329,7 +329,7 @@ pub fn images_from_yaml(text: &str) -> Result<Vec<(String, String)>, String> {
 /// The `[images]` section of an INI config, parsed like Python's `configparser` for the
 /// subset flytekit configs use: `key = value` or `key: value` (the first `=` or `:` splits),
 /// `#`/`;` comment lines, indented continuation lines, lowercased and stripped option names.
-pub fn images_from_ini(text: &str) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn images_from_ini(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut in_images = false;
     let mut out: Vec<(String, String)> = Vec::new();
     for (lineno, line) in text.lines().enumerate() {

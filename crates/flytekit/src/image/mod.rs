@@ -6,9 +6,15 @@
 //! - [`spec`]: [`ImageSpec`], a declarative image with a deterministic, content-derived tag, and
 //!   [`BinaryCopy`], whether the binary's content is in that tag (copy handling: hashed without
 //!   fast registration, kept out of the tag with it; see [`ImageSpec::for_settings`]).
+//! - [`spec_file`]: an [`ImageSpec`] in a YAML file, for `--image spec.yaml` on the command line.
 //! - [`builder`]: the [`ImageBuilder`] trait and the [`ImageBuildEngine`] registry, with the
 //!   daemonless `oci` builder (default), the `dockerfile` builder and the `noop` builder.
-//! - [`registry`]: a small OCI distribution API client.
+//! - [`rootfs`]: images pulled and unpacked into a cache keyed by manifest digest (whiteouts
+//!   honoured), for the in-image sandbox and the preflight checks.
+//! - [`preflight`]: checks before pushing (task binary, its loader, libraries and glibc symbol
+//!   versions read from the ELF file by [`elf`], CA certificates, declared files).
+//! - [`registry`]: the OCI distribution API over `oci-client`, with [`credentials`] found the way
+//!   users have them (`FLYTEKIT_REGISTRY_*`, Docker's `config.json` and credential helpers).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), flytekit::image::ImageError> {
@@ -28,8 +34,13 @@
 
 pub mod builder;
 pub mod config;
+pub mod credentials;
+pub mod elf;
+pub mod preflight;
 pub mod registry;
+pub mod rootfs;
 pub mod spec;
+pub mod spec_file;
 
 pub use builder::{BuildOutcome, ImageBuildEngine, ImageBuilder};
 pub use config::{
@@ -73,6 +84,37 @@ pub enum ImageError {
         message: String,
     },
     /// The registry could not be reached.
+    #[error(
+        "cannot reach the registry {registry} ({url}): {message}; is it running, and is the registry part \
+         of the image name (ImageSpec registry, --image) right?"
+    )]
+    Unreachable {
+        /// The registry host.
+        registry: String,
+        /// The API URL tried.
+        url: String,
+        /// The transport error and its causes.
+        message: String,
+    },
+    /// The registry refused access, or there were no credentials for it.
+    #[error("registry {registry}: {message}")]
+    Auth {
+        /// The registry host.
+        registry: String,
+        /// What was refused, where the credentials came from and how to fix it.
+        message: String,
+    },
+    /// Credentials for a registry could not be read.
+    #[error("registry {registry}: credentials from {setting}: {message}")]
+    Credentials {
+        /// The registry host.
+        registry: String,
+        /// The variable, file entry or helper that failed.
+        setting: String,
+        /// What went wrong and how to fix it.
+        message: String,
+    },
+    /// The registry could not be reached (a transport error of a request).
     #[error("cannot reach the registry ({url}): {source}; is it running and is the address right?")]
     Http {
         /// The request URL.
@@ -106,6 +148,14 @@ pub enum ImageError {
     /// A build failed; the message says why.
     #[error("{0}")]
     Build(String),
+    /// The preflight checks found problems that would only show on a cluster.
+    #[error("image {image} would fail on a cluster:\n  {}", problems.join("\n  "))]
+    Preflight {
+        /// The image.
+        image: String,
+        /// Each problem, with its fix.
+        problems: Vec<String>,
+    },
     /// The `dockerfile` builder needs Docker.
     #[error(
         "the dockerfile builder needs `docker` with buildx on PATH, and it was not found; install Docker, \

@@ -1,17 +1,24 @@
-//! A small client for the OCI distribution API (registry v2): enough to check that an image
+//! The OCI distribution API (registry v2) as the image code uses it: check that an image
 //! exists, pull a base image's manifest, config and layers, and push blobs and manifests.
 //!
+//! - Transport and authentication are `oci-client`'s (the ORAS project's client): the Bearer
+//!   token flow of common registries (`WWW-Authenticate` challenge, token endpoint with the
+//!   user's credentials), Basic auth, monolithic and mounted uploads.
+//! - Credentials per registry host, the way users have them ([`credentials`](super::credentials)):
+//!   `FLYTEKIT_REGISTRY_USERNAME` / `FLYTEKIT_REGISTRY_PASSWORD`, else Docker's `config.json`
+//!   (`auths`, `credHelpers`, `credsStore`), else anonymous.
 //! - Plain HTTP is used for loopback registries (`localhost`, `127.0.0.1`, `[::1]`) and when the
 //!   client is [`insecure`](RegistryClient::insecure); HTTPS otherwise.
-//! - Authentication: anonymous, or the `Bearer` token flow (`WWW-Authenticate` challenge) and
-//!   `Basic`, with credentials from [`RegistryClient::with_credentials`] or the environment
-//!   variables `FLYTEKIT_REGISTRY_USERNAME` / `FLYTEKIT_REGISTRY_PASSWORD`.
+//! - Errors name the registry and the setting to change: [`ImageError::Unreachable`],
+//!   [`ImageError::Auth`] (with where the refused credentials came from), [`ImageError::NotFound`].
 //! - Docker Hub names are normalized (`debian:bookworm` is `registry-1.docker.io/library/debian`).
+//! - The manifest and index types are ours: the builder writes byte-stable manifests and keeps
+//!   a base image's config as it is.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -20,6 +27,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::ImageError;
+use super::credentials::{self, CredentialSource};
 
 /// OCI image manifest media type.
 pub const MEDIA_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -35,11 +43,6 @@ pub const MEDIA_OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub const MEDIA_OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 /// Docker gzipped layer media type.
 pub const MEDIA_DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-
-const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
-     application/vnd.oci.image.index.v1+json, \
-     application/vnd.docker.distribution.manifest.v2+json, \
-     application/vnd.docker.distribution.manifest.list.v2+json";
 
 /// Blobs at least this large get a progress bar (on a terminal) and an info log line.
 const PROGRESS_THRESHOLD: u64 = 8 << 20;
@@ -146,6 +149,20 @@ impl Reference {
             "registry-1.docker.io"
         } else {
             &self.registry
+        }
+    }
+
+    /// The same reference in `oci-client`'s terms (the API host as its registry).
+    pub(crate) fn to_oci(&self) -> oci_client::Reference {
+        let host = self.api_host().to_string();
+        let repo = self.repository.clone();
+        match (&self.tag, &self.digest) {
+            (Some(t), Some(d)) => {
+                oci_client::Reference::with_tag_and_digest(host, repo, t.clone(), d.clone())
+            }
+            (None, Some(d)) => oci_client::Reference::with_digest(host, repo, d.clone()),
+            (Some(t), None) => oci_client::Reference::with_tag(host, repo, t.clone()),
+            (None, None) => oci_client::Reference::with_tag(host, repo, "latest".into()),
         }
     }
 
@@ -272,39 +289,43 @@ pub enum BlobSource<'a> {
     File(&'a Path, u64),
 }
 
-/// A client for OCI registries. Cheap to share by reference; caches bearer tokens per host.
-#[derive(Debug)]
+/// A client for OCI registries over `oci-client` (the ORAS project's distribution client: the
+/// Bearer token flow, Basic auth, monolithic and mounted uploads). Credentials are found per
+/// registry host ([`credentials`](super::credentials)); one connection per host, each caching its
+/// tokens. Cheap to share by reference.
 pub struct RegistryClient {
-    http: reqwest::Client,
     insecure: bool,
-    credentials: Option<(String, String)>,
-    tokens: Mutex<HashMap<String, String>>,
+    explicit: Option<(String, String)>,
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+}
+
+impl fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryClient")
+            .field("insecure", &self.insecure)
+            .field("explicit_credentials", &self.explicit.is_some())
+            .finish()
+    }
+}
+
+/// One registry host: its client, the credentials to present and where they came from.
+struct Host {
+    client: oci_client::Client,
+    auth: oci_client::secrets::RegistryAuth,
+    source: Option<CredentialSource>,
+    /// `(repository, push)` scopes authenticated so far (the token flow runs once per scope).
+    authenticated: Mutex<std::collections::HashSet<(String, bool)>>,
 }
 
 impl RegistryClient {
-    /// A client with credentials from `FLYTEKIT_REGISTRY_USERNAME` / `FLYTEKIT_REGISTRY_PASSWORD`
-    /// when both are set.
+    /// A client finding credentials per registry ([`credentials::lookup`]): the
+    /// `FLYTEKIT_REGISTRY_USERNAME` / `FLYTEKIT_REGISTRY_PASSWORD` variables, else Docker's
+    /// `config.json` (`auths`, `credHelpers`, `credsStore`), else anonymous.
     pub fn new() -> Result<RegistryClient, ImageError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("flytekit-rs/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| ImageError::Http {
-                url: String::new(),
-                source: e,
-            })?;
-        let credentials = match (
-            std::env::var("FLYTEKIT_REGISTRY_USERNAME"),
-            std::env::var("FLYTEKIT_REGISTRY_PASSWORD"),
-        ) {
-            (Ok(u), Ok(p)) if !u.is_empty() => Some((u, p)),
-            _ => None,
-        };
         Ok(RegistryClient {
-            http,
             insecure: false,
-            credentials,
-            tokens: Mutex::new(HashMap::new()),
+            explicit: None,
+            hosts: Mutex::new(HashMap::new()),
         })
     }
 
@@ -314,132 +335,170 @@ impl RegistryClient {
         self
     }
 
-    /// Authenticate with these credentials (Basic, or to obtain Bearer tokens).
+    /// Authenticate with these credentials (Basic, or to obtain Bearer tokens) everywhere.
     pub fn with_credentials(mut self, username: &str, password: &str) -> Self {
-        self.credentials = Some((username.to_string(), password.to_string()));
+        self.explicit = Some((username.to_string(), password.to_string()));
         self
     }
 
-    fn base(&self, r: &Reference) -> String {
+    /// The connection to `r`'s registry, made (and its credentials looked up) on first use.
+    fn host(&self, r: &Reference) -> Result<Arc<Host>, ImageError> {
+        let key = r.api_host().to_string();
+        if let Some(h) = self.hosts.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(h);
+        }
+        let credentials = match &self.explicit {
+            Some((username, password)) => Some(credentials::Credentials {
+                username: username.clone(),
+                password: password.clone(),
+                source: CredentialSource::Explicit,
+            }),
+            None => credentials::lookup(&r.registry)?,
+        };
+        let protocol = if self.insecure || r.is_loopback() {
+            oci_client::client::ClientProtocol::Http
+        } else {
+            oci_client::client::ClientProtocol::Https
+        };
+        let config = oci_client::client::ClientConfig {
+            protocol,
+            use_monolithic_push: true,
+            connect_timeout: Some(std::time::Duration::from_secs(30)),
+            user_agent: concat!("flytekit-rs/", env!("CARGO_PKG_VERSION")),
+            platform_resolver: None,
+            ..Default::default()
+        };
+        let client = oci_client::Client::try_from(config).map_err(|e| ImageError::Registry {
+            url: key.clone(),
+            message: format!("cannot create the registry client: {e}"),
+        })?;
+        let (auth, source) = match credentials {
+            Some(c) => (
+                oci_client::secrets::RegistryAuth::Basic(c.username, c.password),
+                Some(c.source),
+            ),
+            None => (oci_client::secrets::RegistryAuth::Anonymous, None),
+        };
+        let host = Arc::new(Host {
+            client,
+            auth,
+            source,
+            authenticated: Mutex::new(Default::default()),
+        });
+        if let Ok(mut m) = self.hosts.lock() {
+            m.insert(key, host.clone());
+        }
+        Ok(host)
+    }
+
+    /// The connection for `r`, authenticated for `op` (the token flow runs once per scope and
+    /// is cached by the client).
+    async fn connect(
+        &self,
+        r: &Reference,
+        op: oci_client::RegistryOperation,
+    ) -> Result<(Arc<Host>, oci_client::Reference), ImageError> {
+        let host = self.host(r)?;
+        let oref = r.to_oci();
+        host.client
+            .store_auth_if_needed(oref.resolve_registry(), &host.auth)
+            .await;
+        let push = matches!(op, oci_client::RegistryOperation::Push);
+        let scope = (r.repository.clone(), push);
+        let known = host
+            .authenticated
+            .lock()
+            .map(|a| a.contains(&scope))
+            .unwrap_or(false);
+        if !known && !matches!(host.auth, oci_client::secrets::RegistryAuth::Anonymous) {
+            // Explicitly, so a refused token request is reported (oci-client would otherwise go
+            // on anonymously and report only the registry's 401).
+            let verb = if push { "push to" } else { "pull" };
+            host.client
+                .auth(&oref, &host.auth, op)
+                .await
+                .map_err(|e| self.error(r, &host, verb, e))?;
+            if let Ok(mut a) = host.authenticated.lock() {
+                a.insert(scope);
+            }
+        }
+        Ok((host, oref))
+    }
+
+    /// An `oci-client` error as an [`ImageError`] that names the registry and what to change.
+    fn error(
+        &self,
+        r: &Reference,
+        host: &Host,
+        what: &str,
+        e: oci_client::errors::OciDistributionError,
+    ) -> ImageError {
+        use oci_client::errors::{OciDistributionError as E, OciErrorCode as C};
         let scheme = if self.insecure || r.is_loopback() {
             "http"
         } else {
             "https"
         };
-        format!("{scheme}://{}/v2/{}", r.api_host(), r.repository)
-    }
-
-    /// Sends the request built by `make`, attaching a cached token; on `401` obtains a token
-    /// from the challenge and retries once.
-    async fn send(
-        &self,
-        r: &Reference,
-        url: &str,
-        make: impl Fn() -> Result<reqwest::RequestBuilder, ImageError>,
-    ) -> Result<reqwest::Response, ImageError> {
-        let host = r.api_host().to_string();
-        let http_err = |source| ImageError::Http {
-            url: url.to_string(),
-            source,
-        };
-        let auth = self.cached_auth(&host);
-        let mut req = make()?;
-        if let Some(auth) = &auth {
-            req = req.header(reqwest::header::AUTHORIZATION, auth);
-        }
-        let resp = req.send().await.map_err(http_err)?;
-        if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
-            return Ok(resp);
-        }
-        let challenge = resp
-            .headers()
-            .get(reqwest::header::WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let Some(challenge) = challenge else {
-            return Ok(resp);
-        };
-        let Some(auth) = self.authenticate(url, &challenge).await? else {
-            return Ok(resp);
-        };
-        if let Ok(mut tokens) = self.tokens.lock() {
-            tokens.insert(host, auth.clone());
-        }
-        make()?
-            .header(reqwest::header::AUTHORIZATION, auth)
-            .send()
-            .await
-            .map_err(http_err)
-    }
-
-    fn cached_auth(&self, host: &str) -> Option<String> {
-        self.tokens.lock().ok()?.get(host).cloned()
-    }
-
-    /// The `Authorization` value answering `challenge`, if we can produce one.
-    async fn authenticate(&self, url: &str, challenge: &str) -> Result<Option<String>, ImageError> {
-        use base64::Engine as _;
-        let basic = self.credentials.as_ref().map(|(u, p)| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-            )
-        });
-        let (scheme, params) = challenge.split_once(' ').unwrap_or((challenge, ""));
-        if scheme.eq_ignore_ascii_case("basic") {
-            return Ok(basic);
-        }
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Ok(None);
-        }
-        let params = parse_challenge_params(params);
-        let Some(realm) = params.get("realm") else {
-            return Ok(None);
-        };
-        let mut token_url = url::Url::parse(realm).map_err(|e| ImageError::Registry {
-            url: url.to_string(),
-            message: format!("invalid token realm {realm:?} in the auth challenge: {e}"),
-        })?;
-        for key in ["service", "scope"] {
-            if let Some(v) = params.get(key) {
-                token_url.query_pairs_mut().append_pair(key, v);
-            }
-        }
-        let mut req = self.http.get(token_url.as_str());
-        if let Some(basic) = basic {
-            req = req.header(reqwest::header::AUTHORIZATION, basic);
-        }
-        let resp = req.send().await.map_err(|source| ImageError::Http {
-            url: token_url.to_string(),
-            source,
-        })?;
-        if !resp.status().is_success() {
-            return Err(ImageError::Registry {
-                url: url.to_string(),
-                message: format!(
-                    "the registry refused a token ({}); set FLYTEKIT_REGISTRY_USERNAME and \
-                     FLYTEKIT_REGISTRY_PASSWORD to credentials with access",
-                    resp.status()
+        let url = format!("{scheme}://{}/v2/{}", r.api_host(), r.repository);
+        let denied = |detail: String| {
+            let hint = match &host.source {
+                Some(source) => format!(
+                    "the registry refused the credentials from {source}; check them (docker login {}) \
+                     and that they may {what} {}",
+                    r.registry, r.repository
                 ),
-            });
+                None => format!(
+                    "no credentials were found for {} (looked at {}); log in (docker login {}) or set \
+                     FLYTEKIT_REGISTRY_USERNAME and FLYTEKIT_REGISTRY_PASSWORD",
+                    r.registry,
+                    credentials::searched_places(),
+                    r.registry
+                ),
+            };
+            ImageError::Auth {
+                registry: r.registry.clone(),
+                message: format!("{hint} ({detail})"),
+            }
+        };
+        match e {
+            E::RequestError(source) => ImageError::Unreachable {
+                registry: r.registry.clone(),
+                url,
+                message: error_chain(&source),
+            },
+            E::UnauthorizedError { url } => denied(format!("HTTP 401 for {url}")),
+            E::AuthenticationFailure(reason) => {
+                denied(format!("the token endpoint said: {}", clip(&reason)))
+            }
+            E::ServerError { code, url, message } if code == 401 || code == 403 => {
+                denied(format!("HTTP {code} for {url}: {}", clip(&message)))
+            }
+            E::RegistryError { envelope, url }
+                if envelope
+                    .errors
+                    .iter()
+                    .any(|e| matches!(e.code, C::Unauthorized | C::Denied)) =>
+            {
+                denied(format!("{envelope} for {url}"))
+            }
+            E::RegistryError { envelope, .. }
+                if envelope.errors.iter().all(|e| {
+                    matches!(e.code, C::ManifestUnknown | C::NameUnknown | C::NotFound)
+                }) =>
+            {
+                ImageError::NotFound(r.to_string())
+            }
+            E::ServerError { code: 404, .. } => ImageError::NotFound(r.to_string()),
+            E::DigestError(d) => ImageError::DigestMismatch {
+                what: url,
+                expected: r.digest.clone().unwrap_or_default(),
+                actual: d.to_string(),
+            },
+            other => ImageError::Registry {
+                url,
+                message: format!("{what}: {}", clip(&other.to_string())),
+            },
         }
-        #[derive(Deserialize)]
-        struct Token {
-            token: Option<String>,
-            access_token: Option<String>,
-        }
-        let body = resp.bytes().await.map_err(|source| ImageError::Http {
-            url: token_url.to_string(),
-            source,
-        })?;
-        let token: Token = serde_json::from_slice(&body).map_err(|e| ImageError::Registry {
-            url: token_url.to_string(),
-            message: format!("the token endpoint answered invalid JSON: {e}"),
-        })?;
-        Ok(token
-            .token
-            .or(token.access_token)
-            .map(|t| format!("Bearer {t}")))
     }
 
     /// Whether the manifest `r` exists (HEAD). Errors become [`Existence::Unknown`].
@@ -451,108 +510,83 @@ impl RegistryClient {
         }
     }
 
-    /// HEADs the manifest `r`: `Some(digest)` (empty when the registry sends none), `None` on 404.
+    /// HEADs the manifest `r`: `Some(digest)`, `None` when the registry says it does not exist.
     pub async fn head_manifest(&self, r: &Reference) -> Result<Option<String>, ImageError> {
-        let url = format!("{}/manifests/{}", self.base(r), r.reference());
-        let resp = self
-            .send(r, &url, || {
-                Ok(self
-                    .http
-                    .head(&url)
-                    .header(reqwest::header::ACCEPT, MANIFEST_ACCEPT))
-            })
-            .await?;
-        match resp.status() {
-            s if s.is_success() => Ok(Some(
-                resp.headers()
-                    .get("docker-content-digest")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_string(),
-            )),
-            reqwest::StatusCode::NOT_FOUND => Ok(None),
-            s => Err(status_error(&url, s, "")),
+        let (host, oref) = self.connect(r, oci_client::RegistryOperation::Pull).await?;
+        match host.client.fetch_manifest_digest(&oref, &host.auth).await {
+            Ok(digest) => Ok(Some(digest)),
+            Err(e) => match self.error(r, &host, "pull", e) {
+                ImageError::NotFound(_) => Ok(None),
+                other => Err(other),
+            },
         }
     }
 
     /// GETs the manifest `r`: `(bytes, media type, digest)`. The digest is computed from the
     /// bytes and checked against a digest reference.
     pub async fn get_manifest(&self, r: &Reference) -> Result<(Bytes, String, String), ImageError> {
-        let url = format!("{}/manifests/{}", self.base(r), r.reference());
-        let resp = self
-            .send(r, &url, || {
-                Ok(self
-                    .http
-                    .get(&url)
-                    .header(reqwest::header::ACCEPT, MANIFEST_ACCEPT))
-            })
-            .await?;
-        let status = resp.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Err(ImageError::NotFound(r.to_string()));
-        }
-        let media_type = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        let body = resp.bytes().await.map_err(|source| ImageError::Http {
-            url: url.clone(),
-            source,
-        })?;
-        if !status.is_success() {
-            return Err(status_error(&url, status, &String::from_utf8_lossy(&body)));
-        }
-        let digest = sha256_digest(&body);
+        let (host, oref) = self.connect(r, oci_client::RegistryOperation::Pull).await?;
+        let (body, _) = host
+            .client
+            .pull_manifest_raw(&oref, &host.auth, MANIFEST_MEDIA_TYPES)
+            .await
+            .map_err(|e| self.error(r, &host, "pull", e))?;
+        let actual = sha256_digest(&body);
         if let Some(want) = &r.digest {
-            if *want != digest {
+            if *want != actual {
                 return Err(ImageError::DigestMismatch {
-                    what: url,
+                    what: r.to_string(),
                     expected: want.clone(),
-                    actual: digest,
+                    actual,
                 });
             }
         }
-        Ok((body, media_type, digest))
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Typed {
+            media_type: Option<String>,
+            manifests: Option<serde_json::Value>,
+        }
+        let typed: Typed = serde_json::from_slice(&body).map_err(|e| ImageError::Registry {
+            url: r.to_string(),
+            message: format!("the manifest is not JSON: {e}"),
+        })?;
+        let media_type = typed.media_type.unwrap_or_else(|| {
+            if typed.manifests.is_some() {
+                MEDIA_OCI_INDEX.to_string()
+            } else {
+                MEDIA_OCI_MANIFEST.to_string()
+            }
+        });
+        Ok((body, media_type, actual))
     }
 
     /// Whether the repository of `r` has the blob `digest` (HEAD).
     pub async fn blob_exists(&self, r: &Reference, digest: &str) -> Result<bool, ImageError> {
-        let url = format!("{}/blobs/{digest}", self.base(r));
-        let resp = self.send(r, &url, || Ok(self.http.head(&url))).await?;
-        match resp.status() {
-            s if s.is_success() => Ok(true),
-            reqwest::StatusCode::NOT_FOUND => Ok(false),
-            s => Err(status_error(&url, s, "")),
-        }
+        let (host, oref) = self.connect(r, oci_client::RegistryOperation::Pull).await?;
+        host.client
+            .blob_exists(&oref, digest)
+            .await
+            .map_err(|e| self.error(r, &host, "pull", e))
     }
 
     /// GETs a small blob (such as an image config) into memory, verifying its digest.
     pub async fn get_blob(&self, r: &Reference, digest: &str) -> Result<Bytes, ImageError> {
-        let url = format!("{}/blobs/{digest}", self.base(r));
-        let resp = self.send(r, &url, || Ok(self.http.get(&url))).await?;
-        let status = resp.status();
-        let body = resp.bytes().await.map_err(|source| ImageError::Http {
-            url: url.clone(),
-            source,
-        })?;
-        if !status.is_success() {
-            return Err(status_error(&url, status, &String::from_utf8_lossy(&body)));
-        }
-        let actual = sha256_digest(&body);
+        let (host, oref) = self.connect(r, oci_client::RegistryOperation::Pull).await?;
+        let mut out = Vec::new();
+        host.client
+            .pull_blob(&oref, digest, &mut out)
+            .await
+            .map_err(|e| self.error(r, &host, "pull", e))?;
+        let actual = sha256_digest(&out);
         if actual != digest {
             return Err(ImageError::DigestMismatch {
-                what: url,
+                what: format!("{r} blob"),
                 expected: digest.to_string(),
                 actual,
             });
         }
-        Ok(body)
+        Ok(Bytes::from(out))
     }
 
     /// Streams the blob `digest` into the file `dest`, verifying its digest.
@@ -563,24 +597,23 @@ impl RegistryClient {
         size: u64,
         dest: &Path,
     ) -> Result<(), ImageError> {
-        let url = format!("{}/blobs/{digest}", self.base(r));
-        let resp = self.send(r, &url, || Ok(self.http.get(&url))).await?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(status_error(&url, status, ""));
-        }
+        let (host, oref) = self.connect(r, oci_client::RegistryOperation::Pull).await?;
         let io_err = |source| ImageError::Io {
             path: dest.to_path_buf(),
             source,
         };
+        let mut stream = host
+            .client
+            .pull_blob_stream(&oref, digest)
+            .await
+            .map_err(|e| self.error(r, &host, "pull", e))?;
         let mut file = tokio::fs::File::create(dest).await.map_err(io_err)?;
         let bar = progress_bar(size, &format!("pull {}", short(digest)));
         let mut hasher = Sha256::new();
-        let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|source| ImageError::Http {
-                url: url.clone(),
-                source,
+            let chunk = chunk.map_err(|e| ImageError::Registry {
+                url: format!("{r} blob {digest}"),
+                message: format!("the download was interrupted: {e}"),
             })?;
             hasher.update(&chunk);
             file.write_all(&chunk).await.map_err(io_err)?;
@@ -591,7 +624,7 @@ impl RegistryClient {
         let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
         if actual != digest {
             return Err(ImageError::DigestMismatch {
-                what: url,
+                what: format!("{r} blob"),
                 expected: digest.to_string(),
                 actual,
             });
@@ -600,93 +633,63 @@ impl RegistryClient {
     }
 
     /// Asks the registry to mount `digest` from repository `from` into `r`'s repository
-    /// (same registry only). `true` when mounted.
+    /// (same registry only). `true` when mounted; `false` when the registry would rather have
+    /// it uploaded.
     pub async fn mount_blob(
         &self,
         r: &Reference,
         digest: &str,
         from: &str,
     ) -> Result<bool, ImageError> {
-        let mut url =
-            url::Url::parse(&format!("{}/blobs/uploads/", self.base(r))).map_err(|e| {
-                ImageError::Registry {
-                    url: self.base(r),
-                    message: e.to_string(),
+        let (host, oref) = self.connect(r, oci_client::RegistryOperation::Push).await?;
+        let source = Reference {
+            repository: from.to_string(),
+            tag: None,
+            digest: None,
+            ..r.clone()
+        }
+        .to_oci();
+        match host.client.mount_blob(&oref, &source, digest).await {
+            Ok(()) => Ok(true),
+            Err(e) => match self.error(r, &host, "push to", e) {
+                e @ (ImageError::Auth { .. } | ImageError::Unreachable { .. }) => Err(e),
+                other => {
+                    tracing::debug!("mounting {digest} from {from} into {r}: {other}; uploading");
+                    Ok(false)
                 }
-            })?;
-        url.query_pairs_mut()
-            .append_pair("mount", digest)
-            .append_pair("from", from);
-        let url = url.to_string();
-        let resp = self.send(r, &url, || Ok(self.http.post(&url))).await?;
-        Ok(resp.status() == reqwest::StatusCode::CREATED)
+            },
+        }
     }
 
-    /// Pushes a blob with the monolithic upload (POST, then PUT with the digest).
+    /// Pushes a blob with a monolithic upload (POST, then PUT with the digest).
     pub async fn push_blob(
         &self,
         r: &Reference,
         digest: &str,
         source: BlobSource<'_>,
     ) -> Result<(), ImageError> {
-        let start_url = format!("{}/blobs/uploads/", self.base(r));
-        let resp = self
-            .send(r, &start_url, || Ok(self.http.post(&start_url)))
-            .await?;
-        if resp.status() != reqwest::StatusCode::ACCEPTED {
-            let status = resp.status();
-            let body = resp.text().await.unwrap_or_default();
-            return Err(status_error(&start_url, status, &body));
-        }
-        let location = resp
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ImageError::Registry {
-                url: start_url.clone(),
-                message: "the upload answer has no Location header".into(),
-            })?
-            .to_string();
-        let mut put_url = url::Url::parse(&start_url)
-            .and_then(|base| base.join(&location))
-            .map_err(|e| ImageError::Registry {
-                url: start_url.clone(),
-                message: format!("invalid upload Location {location:?}: {e}"),
-            })?;
-        put_url.query_pairs_mut().append_pair("digest", digest);
-        let put_url = put_url.to_string();
-        let size = match &source {
-            BlobSource::Bytes(b) => b.len() as u64,
-            BlobSource::File(_, size) => *size,
+        let (host, oref) = self.connect(r, oci_client::RegistryOperation::Push).await?;
+        let pushed = match source {
+            BlobSource::Bytes(bytes) => host.client.push_blob(&oref, bytes, digest).await,
+            BlobSource::File(path, size) => {
+                let file = tokio::fs::File::open(path)
+                    .await
+                    .map_err(|source| ImageError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+                let bar = progress_bar(size, &format!("push {}", short(digest)));
+                let result = host
+                    .client
+                    .push_blob_stream(&oref, file_stream(file, bar.clone()), digest, Some(size))
+                    .await;
+                bar.finish_and_clear();
+                result
+            }
         };
-        let bar = progress_bar(size, &format!("push {}", short(digest)));
-        let resp = self
-            .send(r, &put_url, || {
-                let body = match &source {
-                    BlobSource::Bytes(b) => reqwest::Body::from(b.clone()),
-                    BlobSource::File(path, _) => {
-                        let file = std::fs::File::open(path).map_err(|source| ImageError::Io {
-                            path: path.to_path_buf(),
-                            source,
-                        })?;
-                        file_body(tokio::fs::File::from_std(file), bar.clone())
-                    }
-                };
-                Ok(self
-                    .http
-                    .put(&put_url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                    .header(reqwest::header::CONTENT_LENGTH, size)
-                    .body(body))
-            })
-            .await?;
-        bar.finish_and_clear();
-        if resp.status() != reqwest::StatusCode::CREATED {
-            let status = resp.status();
-            let body = resp.text().await.unwrap_or_default();
-            return Err(status_error(&put_url, status, &body));
-        }
-        Ok(())
+        pushed
+            .map(|_| ())
+            .map_err(|e| self.error(r, &host, "push to", e))
     }
 
     /// PUTs a manifest under `r`'s tag (or digest); returns its digest.
@@ -696,22 +699,52 @@ impl RegistryClient {
         body: Bytes,
         media_type: &str,
     ) -> Result<String, ImageError> {
-        let url = format!("{}/manifests/{}", self.base(r), r.reference());
-        let resp = self
-            .send(r, &url, || {
-                Ok(self
-                    .http
-                    .put(&url)
-                    .header(reqwest::header::CONTENT_TYPE, media_type)
-                    .body(body.clone()))
-            })
-            .await?;
-        let status = resp.status();
-        if status != reqwest::StatusCode::CREATED && !status.is_success() {
-            let text = resp.text().await.unwrap_or_default();
-            return Err(status_error(&url, status, &text));
+        let (host, oref) = self.connect(r, oci_client::RegistryOperation::Push).await?;
+        let content_type = reqwest::header::HeaderValue::from_str(media_type).map_err(|e| {
+            ImageError::Registry {
+                url: r.to_string(),
+                message: format!("invalid media type {media_type:?}: {e}"),
+            }
+        })?;
+        let digest = sha256_digest(&body);
+        host.client
+            .push_manifest_raw(&oref, body, content_type)
+            .await
+            .map_err(|e| self.error(r, &host, "push to", e))?;
+        Ok(digest)
+    }
+}
+
+/// The manifest media types we accept, preferred first.
+const MANIFEST_MEDIA_TYPES: &[&str] = &[
+    MEDIA_OCI_MANIFEST,
+    MEDIA_OCI_INDEX,
+    MEDIA_DOCKER_MANIFEST,
+    MEDIA_DOCKER_LIST,
+];
+
+/// An error and its causes, `: `-separated (a connection error's cause says "refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
         }
-        Ok(sha256_digest(&body))
+        source = s.source();
+    }
+    out
+}
+
+/// At most 300 characters of a registry's answer.
+fn clip(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() > 300 {
+        format!("{}…", s.chars().take(300).collect::<String>())
+    } else {
+        s.to_string()
     }
 }
 
@@ -723,20 +756,6 @@ pub fn sha256_digest(data: &[u8]) -> String {
 fn short(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
     hex.chars().take(12).collect()
-}
-
-fn status_error(url: &str, status: reqwest::StatusCode, body: &str) -> ImageError {
-    let hint = match status.as_u16() {
-        401 | 403 => {
-            "; log in: set FLYTEKIT_REGISTRY_USERNAME and FLYTEKIT_REGISTRY_PASSWORD to credentials with access"
-        }
-        _ => "",
-    };
-    let body: String = body.trim().chars().take(500).collect();
-    ImageError::Registry {
-        url: url.to_string(),
-        message: format!("HTTP {status}{hint} {body}").trim_end().to_string(),
-    }
 }
 
 /// A progress bar on stderr for blobs of at least [`PROGRESS_THRESHOLD`] bytes; hidden otherwise
@@ -759,49 +778,21 @@ fn progress_bar(size: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// A streaming request body reading `file` in 1 MiB chunks and advancing `bar`.
-fn file_body(file: tokio::fs::File, bar: indicatif::ProgressBar) -> reqwest::Body {
-    let stream = futures::stream::try_unfold((file, bar), |(mut file, bar)| async move {
+/// A stream reading `file` in 1 MiB chunks and advancing `bar`.
+fn file_stream(
+    file: tokio::fs::File,
+    bar: indicatif::ProgressBar,
+) -> impl futures::Stream<Item = oci_client::errors::Result<Bytes>> + Send + 'static {
+    futures::stream::try_unfold((file, bar), |(mut file, bar)| async move {
         let mut buf = vec![0u8; 1 << 20];
         let n = file.read(&mut buf).await?;
         if n == 0 {
-            return Ok::<_, std::io::Error>(None);
+            return Ok(None);
         }
         buf.truncate(n);
         bar.inc(n as u64);
         Ok(Some((Bytes::from(buf), (file, bar))))
-    });
-    reqwest::Body::wrap_stream(stream)
-}
-
-/// `key="value", key2="value2"` of a `WWW-Authenticate` challenge.
-fn parse_challenge_params(s: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    let mut rest = s.trim();
-    while !rest.is_empty() {
-        let Some((key, after)) = rest.split_once('=') else {
-            break;
-        };
-        let key = key
-            .trim()
-            .trim_start_matches(',')
-            .trim()
-            .to_ascii_lowercase();
-        let (value, remaining) = if let Some(quoted) = after.strip_prefix('"') {
-            match quoted.find('"') {
-                Some(end) => (&quoted[..end], &quoted[end + 1..]),
-                None => (quoted, ""),
-            }
-        } else {
-            match after.find(',') {
-                Some(end) => (&after[..end], &after[end..]),
-                None => (after, ""),
-            }
-        };
-        out.insert(key, value.to_string());
-        rest = remaining.trim_start_matches([',', ' ']);
-    }
-    out
+    })
 }
 
 #[cfg(test)]
@@ -827,14 +818,5 @@ mod tests {
         assert_eq!(r.reference(), "latest");
         assert!(Reference::parse("ghcr.io/Org/x:1").is_err());
         assert!(Reference::parse("x@sha256:12").is_err());
-    }
-
-    #[test]
-    fn challenges() {
-        let p = parse_challenge_params(
-            r#"realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/debian:pull""#,
-        );
-        assert_eq!(p["realm"], "https://auth.docker.io/token");
-        assert_eq!(p["scope"], "repository:library/debian:pull");
     }
 }

@@ -57,8 +57,16 @@ pub const FAST_FAIL_ENV: &str = "FLYTE_IMG_FAST_FAIL";
 pub const DEFAULT_BINARY_DIR: &str = "/usr/local/bin";
 /// Default working directory (flytekit's `DEFAULT_IN_CONTAINER_SRC_PATH`).
 pub const DEFAULT_WORKDIR: &str = "/root";
-/// Base image when none is given (flytekit's default builder uses the same).
-pub const DEFAULT_BASE_IMAGE: &str = "debian:bookworm-slim";
+/// Base image when none is given: distroless `cc` (Debian 12): glibc 2.36, libgcc, CA
+/// certificates, tzdata, `/etc/passwd` with `root` and `nonroot`, nothing else (no shell, no
+/// package manager). A Rust task binary built on glibc 2.36 or older needs no more, and the
+/// storage client needs the CA certificates. flytekit's default builder uses
+/// `debian:bookworm-slim`, which lacks them; that remains the default of a spec that installs
+/// `apt_packages` or runs `commands` ([`DEFAULT_APT_BASE_IMAGE`]).
+pub const DEFAULT_BASE_IMAGE: &str = "gcr.io/distroless/cc-debian12";
+/// Base image when none is given and the spec installs `apt_packages` or runs `commands` (they
+/// need `apt-get` and a shell, which the distroless default has not).
+pub const DEFAULT_APT_BASE_IMAGE: &str = "debian:bookworm-slim";
 
 static REGISTRY_REGEX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(localhost:\d{1,5}|([a-z\d\._-]+)(:\d{1,5})?)(/[\w\.-]+)*$")
@@ -137,7 +145,8 @@ pub struct ImageSpec {
     pub name: String,
     /// Registry and namespace, e.g. `ghcr.io/org` or `localhost:30000`; lowercased.
     pub registry: Option<String>,
-    /// The base image; [`DEFAULT_BASE_IMAGE`] when `None`.
+    /// The base image; [`DEFAULT_BASE_IMAGE`] when `None` ([`DEFAULT_APT_BASE_IMAGE`] with
+    /// `apt_packages` or `commands`).
     pub base_image: Option<BaseImage>,
     /// `os/arch[/variant]`, default `linux/amd64`.
     pub platform: String,
@@ -343,30 +352,6 @@ impl ImageSpec {
         }
     }
 
-    /// The spec as registered with `settings` (flytekit's `update_image_spec_copy_handling`):
-    /// a copy with [`binary_copy`](Self::binary_copy) set to
-    /// [`binary_copy_for`](Self::binary_copy_for)`(settings.fast.is_some())`. Its
-    /// [`image_name`](Self::image_name) is the image a task with this spec serializes with, and
-    /// building it ([`ImageBuildEngine::build_for`](super::ImageBuildEngine::build_for)) makes
-    /// that image.
-    ///
-    /// ```
-    /// use flytekit::image::{BinaryCopy, ImageSpec};
-    /// use flytekit::task::{FastSerializationSettings, SerializationSettings};
-    /// let spec = ImageSpec::new("tasks").with_binary("target/release/tasks");
-    /// let plain = SerializationSettings::new("p", "d", "v1");
-    /// let fast = plain.clone().with_fast(FastSerializationSettings::default());
-    /// assert_eq!(spec.for_settings(&plain).binary_copy, Some(BinaryCopy::Current));
-    /// assert_eq!(spec.for_settings(&fast).binary_copy, Some(BinaryCopy::Stable));
-    /// let pinned = spec.with_binary_copy(BinaryCopy::Current);
-    /// assert_eq!(pinned.for_settings(&fast).binary_copy, Some(BinaryCopy::Current));
-    /// ```
-    pub fn for_settings(&self, settings: &crate::task::SerializationSettings) -> ImageSpec {
-        let mut spec = self.clone();
-        spec.binary_copy = Some(self.binary_copy_for(settings.fast.is_some()));
-        spec
-    }
-
     /// Whether the binary's content stays out of the tag: a binary is shipped and the mode is
     /// [`BinaryCopy::Stable`].
     fn stable_binary(&self) -> bool {
@@ -481,9 +466,13 @@ impl ImageSpec {
     }
 
     /// The base image reference: the given name, a nested spec's image name, or
-    /// [`DEFAULT_BASE_IMAGE`].
+    /// [`DEFAULT_BASE_IMAGE`] ([`DEFAULT_APT_BASE_IMAGE`] for a spec with `apt_packages` or
+    /// `commands`).
     pub fn base_image_name(&self) -> Result<String, ImageError> {
         match &self.base_image {
+            None if !self.apt_packages.is_empty() || !self.commands.is_empty() => {
+                Ok(DEFAULT_APT_BASE_IMAGE.to_string())
+            }
             None => Ok(DEFAULT_BASE_IMAGE.to_string()),
             Some(BaseImage::Name(name)) => Ok(name.clone()),
             Some(BaseImage::Spec(spec)) => spec.image_name(),
@@ -913,7 +902,7 @@ mod tests {
 
     #[test]
     fn copy_handling_rule() {
-        use crate::task::{FastSerializationSettings, SerializationSettings};
+        use crate::settings::{FastSerializationSettings, SerializationSettings};
         let dir = tempfile::tempdir().unwrap();
         let plain = SerializationSettings::new("p", "d", "v");
         let fast = plain

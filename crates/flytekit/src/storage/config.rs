@@ -353,13 +353,20 @@ impl StorageConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_flytectl_yaml_str(&text).map_err(|reason| StorageError::Config {
-            message: format!("{}: {reason}", path.display()),
+        Self::from_flytectl_yaml_str(&text).map_err(|e| match e {
+            StorageError::Config { message } => StorageError::Config {
+                message: format!("{}: {message}", path.display()),
+            },
+            other => other,
         })
     }
 
     /// Parses flytectl YAML text; see [`from_flytectl_yaml`](Self::from_flytectl_yaml).
-    pub fn from_flytectl_yaml_str(text: &str) -> Result<Self, String> {
+    pub fn from_flytectl_yaml_str(text: &str) -> Result<Self, StorageError> {
+        Self::parse_flytectl_yaml(text).map_err(|message| StorageError::Config { message })
+    }
+
+    fn parse_flytectl_yaml(text: &str) -> Result<Self, String> {
         let file: FlytectlFile =
             serde_yaml::from_str(text).map_err(|e| format!("invalid flytectl config: {e}"))?;
         let mut cfg = Self::default();
@@ -697,7 +704,7 @@ mod tests {
         assert_eq!(cfg.azure.account_name.as_deref(), Some("acct"));
         let err = StorageConfig::from_flytectl_yaml_str("storage:\n  type: ftp\n")
             .expect_err("unsupported");
-        assert!(err.contains("ftp"), "{err}");
+        assert!(err.to_string().contains("ftp"), "{err}");
     }
 
     #[test]

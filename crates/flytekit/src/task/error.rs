@@ -44,14 +44,36 @@ pub enum TaskError {
         message: String,
     },
     /// Anything else (downloads, uploads, a failing `post_execute`): SYSTEM, recoverable.
-    #[error("{0}")]
-    System(String),
+    #[error("{message}{}", .source.as_ref().map(|s| format!(": {}", error_chain(s.as_ref()))).unwrap_or_default())]
+    System {
+        /// What failed.
+        message: String,
+        /// Why, when another error caused it (its whole chain is reported).
+        #[source]
+        source: Option<BoxError>,
+    },
     /// The user asked that no outputs be written ([`IgnoreOutputs`]); not a failure.
     #[error("the task asked that its outputs be ignored")]
     IgnoreOutputs,
 }
 
 impl TaskError {
+    /// A SYSTEM error (recoverable): `message` says what failed.
+    pub fn system(message: impl Into<String>) -> Self {
+        TaskError::System {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A SYSTEM error (recoverable) caused by `source`, whose chain is kept and reported.
+    pub fn system_caused_by(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        TaskError::System {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
     /// Classifies an error returned by user code: a [`RecoverableError`], [`UserError`] or
     /// [`IgnoreOutputs`] anywhere in its source chain decides code and kind; anything else is
     /// `USER:RuntimeError`, non-recoverable.
@@ -102,6 +124,18 @@ impl TaskError {
         }
     }
 
+    /// Whether Propeller would retry a task that failed with this error (its `error.pb` kind is
+    /// RECOVERABLE).
+    pub fn is_recoverable(&self) -> bool {
+        match self {
+            TaskError::User { recoverable, .. } => *recoverable,
+            TaskError::System { .. } | TaskError::IgnoreOutputs => true,
+            TaskError::Load(_)
+            | TaskError::InputConversion { .. }
+            | TaskError::OutputConversion { .. } => false,
+        }
+    }
+
     /// The `ContainerError` Propeller reads from `error.pb` (without timestamp and worker).
     pub fn to_container_error(&self) -> ContainerError {
         use container_error::Kind;
@@ -128,7 +162,7 @@ impl TaskError {
                 Kind::NonRecoverable,
                 ErrorKind::System,
             ),
-            TaskError::System(_) | TaskError::IgnoreOutputs => {
+            TaskError::System { .. } | TaskError::IgnoreOutputs => {
                 ("SYSTEM".to_string(), Kind::Recoverable, ErrorKind::System)
             }
         };
@@ -137,7 +171,7 @@ impl TaskError {
             TaskError::User { .. } => "UserError",
             TaskError::InputConversion { .. } => "InputConversionError",
             TaskError::OutputConversion { .. } => "OutputConversionError",
-            TaskError::System(_) | TaskError::IgnoreOutputs => "SystemError",
+            TaskError::System { .. } | TaskError::IgnoreOutputs => "SystemError",
         };
         ContainerError {
             code,

@@ -6,13 +6,13 @@
 //! everything the macro does can be written by hand.
 
 mod accelerator;
+mod blocking;
 mod error;
 mod pod;
 mod resources;
 mod secret;
-mod template;
-pub(crate) use template::entrypoint_command;
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
@@ -24,6 +24,8 @@ use flytekit_idl::core::{LiteralMap, LiteralType, TypedInterface, VariableMap};
 use futures::FutureExt;
 
 pub use accelerator::{A10G, A100, A100_80GB, Accelerator, H100, H200, L4, SharedMemory, T4};
+pub(crate) use blocking::on_blocking_thread;
+pub use blocking::run_blocking;
 pub use error::{
     BoxError, IgnoreOutputs, RecoverableError, TaskError, USER_RUNTIME_ERROR, UserError,
     error_chain,
@@ -31,10 +33,6 @@ pub use error::{
 pub use pod::{PRIMARY_CONTAINER_DEFAULT_NAME, PodTemplate};
 pub use resources::{Quantity, ResourceSpec, Resources, validate_quantity};
 pub use secret::{MountRequirement, Secret};
-pub use template::{
-    CommandFn, FastSerializationSettings, SerializationSettings, SerializeError,
-    current_binary_name,
-};
 
 use crate::execution::ExecutionContext;
 use crate::image::ImageSpec;
@@ -205,6 +203,10 @@ impl Default for TaskConfig {
     }
 }
 
+/// The `--resolver` location a task names unless it is given another: the default resolver, which
+/// finds `#[task]`s in this binary's registry (see [`crate::resolver`]).
+pub const DEFAULT_RESOLVER_LOCATION: &str = "flytekit.resolver.default";
+
 /// Where the default resolver finds a task again: its Rust module and function name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskLocation {
@@ -218,25 +220,38 @@ struct Inner {
     name: String,
     interface: TypedInterface,
     config: TaskConfig,
-    body: TaskBody,
+    body: Option<TaskBody>,
     pre_execute: Option<PreExecute>,
     post_execute: Option<PostExecute>,
     location: Option<TaskLocation>,
     resolver: String,
     loader_args: Option<Vec<String>>,
-    command_fn: std::sync::RwLock<Option<CommandFn>>,
-    extension: Option<TaskExtension>,
+    kind: Option<TaskKind>,
 }
 
-/// What makes a task more than a body over literal maps: a map over another task (an ArrayNode
-/// on Flyte) or a dynamic workflow. Set by [`crate::map_task`](mod@crate::map_task) and `#[dynamic]`.
+/// What makes a task more than a body over literal maps — a map over another task, a dynamic
+/// workflow, later others — as a typed value attached to the task. The task module does not know
+/// the kinds: each kind's module attaches its value with [`TaskBuilder::kind`] and finds it again
+/// with [`Task::kind`]; serialization and the runtime match on them.
 #[derive(Clone)]
-#[non_exhaustive]
-pub enum TaskExtension {
-    /// A map task: runs its inner task once per element of its list inputs.
-    Map(Arc<crate::map_task::MapSpec>),
-    /// A dynamic task: its body builds a workflow from its inputs, which then runs.
-    Dynamic(Arc<crate::dynamic::DynamicSpec>),
+pub struct TaskKind(Arc<dyn Any + Send + Sync>);
+
+impl TaskKind {
+    /// Wraps a kind's value.
+    pub fn new<K: Any + Send + Sync>(value: K) -> Self {
+        Self(Arc::new(value))
+    }
+
+    /// Wraps a shared kind value.
+    pub fn from_arc<K: Any + Send + Sync>(value: Arc<K>) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Debug for TaskKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TaskKind(..)")
+    }
 }
 
 /// A Flyte task: a name, a typed interface, configuration, and a body. Cheap to clone.
@@ -293,56 +308,37 @@ impl Task {
         self.0.loader_args.as_deref()
     }
 
-    /// The map specification when this is a map task (see [`crate::map_task`](mod@crate::map_task)).
-    pub fn map_spec(&self) -> Option<&crate::map_task::MapSpec> {
-        match &self.0.extension {
-            Some(TaskExtension::Map(m)) => Some(m),
-            _ => None,
-        }
+    /// The task's kind value of type `K`, when it has one (see [`TaskKind`]).
+    pub fn kind<K: Any + Send + Sync>(&self) -> Option<&K> {
+        self.0.kind.as_ref().and_then(|k| k.0.downcast_ref::<K>())
     }
 
-    /// The dynamic specification when this is a `#[dynamic]` task (see [`crate::dynamic`](mod@crate::dynamic)).
-    pub fn dynamic_spec(&self) -> Option<&crate::dynamic::DynamicSpec> {
-        match &self.0.extension {
-            Some(TaskExtension::Dynamic(d)) => Some(d),
-            _ => None,
-        }
+    /// Whether the task has a kind (a map, a dynamic workflow, ...) beyond a plain body.
+    pub fn has_kind(&self) -> bool {
+        self.0.kind.is_some()
     }
 
-    /// A task with this one's configuration, hooks and resolver under a new name, interface, body
-    /// and extension; its command function starts unset (map tasks are built this way).
+    /// A task with this one's configuration, body, hooks and resolver under a new name, interface
+    /// and kind (map tasks are built this way).
     pub(crate) fn derived(
         &self,
         name: String,
         interface: TypedInterface,
-        body: TaskBody,
-        extension: Option<TaskExtension>,
+        kind: Option<TaskKind>,
     ) -> Task {
         let i = &self.0;
         Task(Arc::new(Inner {
             name,
             interface,
             config: i.config.clone(),
-            body,
+            body: i.body.clone(),
             pre_execute: i.pre_execute.clone(),
             post_execute: i.post_execute.clone(),
             location: i.location.clone(),
             resolver: i.resolver.clone(),
             loader_args: i.loader_args.clone(),
-            command_fn: std::sync::RwLock::new(None),
-            extension,
+            kind,
         }))
-    }
-
-    /// An identical copy with its own command function, so a temporary command swap
-    /// ([`set_command_fn`](Self::set_command_fn)) cannot race other users of this task.
-    pub(crate) fn detached(&self) -> Task {
-        self.derived(
-            self.0.name.clone(),
-            self.0.interface.clone(),
-            self.0.body.clone(),
-            self.0.extension.clone(),
-        )
     }
 
     /// This task under a different resolver and loader args (map tasks name theirs).
@@ -358,44 +354,48 @@ impl Task {
             location: None,
             resolver,
             loader_args,
-            command_fn: std::sync::RwLock::new(None),
-            extension: i.extension.clone(),
+            kind: i.kind.clone(),
         }))
     }
 
-    /// Runs the task on `inputs` (flytekit's `dispatch_execute`): `pre_execute`, the body with
-    /// panics caught and reported as USER errors, then `post_execute`.
-    pub async fn dispatch(
+    /// Runs the task's own body on `inputs`: `pre_execute`, the body with panics caught and
+    /// reported as USER errors, then `post_execute`. Kinds (map, dynamic) are run by the runtime
+    /// (`Task::dispatch`), which calls this for plain tasks.
+    pub(crate) async fn call_body(
         &self,
         inputs: &LiteralMap,
         cx: &ExecutionContext,
     ) -> Result<LiteralMap, TaskError> {
-        self.dispatch_owned(inputs.clone(), cx).await
+        self.call_body_owned(inputs.clone(), cx).await
     }
 
-    /// [`dispatch`](Self::dispatch), taking the inputs: the body frees them once it has read its
-    /// arguments, so a large input is not held twice (what the container entrypoint uses).
-    pub async fn dispatch_owned(
+    /// [`call_body`](Self::call_body), taking the inputs: the body frees them once it has read
+    /// its arguments, so a large input is not held twice (what the container entrypoint uses).
+    pub(crate) async fn call_body_owned(
         &self,
         inputs: LiteralMap,
         cx: &ExecutionContext,
     ) -> Result<LiteralMap, TaskError> {
+        let Some(body) = &self.0.body else {
+            return Err(TaskError::system(format!(
+                "task {} has no body of its own; run it through the engine or the entrypoint",
+                self.name()
+            )));
+        };
         if let Some(pre) = &self.0.pre_execute {
-            pre(cx).map_err(|e| {
-                TaskError::System(format!("pre_execute failed: {}", error_chain(&*e)))
-            })?;
+            pre(cx).map_err(|e| TaskError::system_caused_by("pre_execute failed", e))?;
         }
         cx.record_phase("Execute user level code");
-        let body = (self.0.body)(cx.clone(), inputs);
+        let body = body(cx.clone(), inputs);
         let outputs = match std::panic::AssertUnwindSafe(body).catch_unwind().await {
             Ok(r) => r?,
             Err(payload) => return Err(TaskError::from_panic(self.name(), payload)),
         };
         cx.record_phase("Post-process outputs");
         match &self.0.post_execute {
-            Some(post) => post(cx, outputs).map_err(|e| {
-                TaskError::System(format!("post_execute failed: {}", error_chain(&*e)))
-            }),
+            Some(post) => {
+                post(cx, outputs).map_err(|e| TaskError::system_caused_by("post_execute failed", e))
+            }
             None => Ok(outputs),
         }
     }
@@ -416,7 +416,7 @@ pub struct TaskBuilder {
     resolver: Option<String>,
     loader_args: Option<Vec<String>>,
     errors: Vec<ConfigError>,
-    extension: Option<TaskExtension>,
+    kind: Option<TaskKind>,
 }
 
 impl TaskBuilder {
@@ -439,13 +439,14 @@ impl TaskBuilder {
             resolver: None,
             loader_args: None,
             errors: Vec::new(),
-            extension: None,
+            kind: None,
         }
     }
 
-    /// Makes the task a map or dynamic task (used by [`crate::map_task`](mod@crate::map_task) and `#[dynamic]`).
-    pub fn extension(mut self, extension: TaskExtension) -> Self {
-        self.extension = Some(extension);
+    /// Gives the task a kind (a map, a dynamic workflow, ...; see [`TaskKind`]). A task with a
+    /// kind needs no body of its own: the runtime runs the kind.
+    pub fn kind(mut self, kind: TaskKind) -> Self {
+        self.kind = Some(kind);
         self
     }
 
@@ -606,20 +607,15 @@ impl TaskBuilder {
         self
     }
 
-    /// Enables caching under `version`.
+    /// Caches the task's outputs under `version` (Flyte's "discoverable"; a new version
+    /// invalidates earlier outputs).
     pub fn cache(mut self, version: impl Into<String>) -> Self {
         self.config.cache = true;
         self.config.cache_version = version.into();
         self
     }
 
-    /// Sets the cache flag alone (a version must follow through [`cache_version`](Self::cache_version)).
-    pub fn cache_enabled(mut self, on: bool) -> Self {
-        self.config.cache = on;
-        self
-    }
-
-    /// Sets the cache version.
+    /// Records a cache version without enabling the cache (flytekit serializes it either way).
     pub fn cache_version(mut self, v: impl Into<String>) -> Self {
         self.config.cache_version = v.into();
         self
@@ -762,9 +758,13 @@ impl TaskBuilder {
         if self.name.is_empty() {
             return Err(ConfigError::Invalid("a task needs a name".into()));
         }
-        let body = self.body.ok_or_else(|| {
-            ConfigError::Invalid(format!("task {} has no body; call .body(...)", self.name))
-        })?;
+        if self.body.is_none() && self.kind.is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "task {} has no body; call .body(...)",
+                self.name
+            )));
+        }
+        let body = self.body;
         Ok(Task(Arc::new(Inner {
             name: self.name,
             interface: self.interface,
@@ -775,10 +775,9 @@ impl TaskBuilder {
             location: self.location,
             resolver: self
                 .resolver
-                .unwrap_or_else(|| crate::resolver::DEFAULT_RESOLVER_LOCATION.to_string()),
+                .unwrap_or_else(|| DEFAULT_RESOLVER_LOCATION.to_string()),
             loader_args: self.loader_args,
-            command_fn: std::sync::RwLock::new(None),
-            extension: self.extension,
+            kind: self.kind,
         })))
     }
 }
@@ -811,7 +810,7 @@ pub async fn read_input<T: FlyteType>(
             // A download that failed but may work later (the network, the store): recoverable,
             // as flytekit's FlyteDownloadDataException.
             Some(s) if s.retry_may_help() => {
-                TaskError::System(format!("cannot read the inputs of task '{task}': {e}"))
+                TaskError::system(format!("cannot read the inputs of task '{task}': {e}"))
             }
             _ => TaskError::InputConversion {
                 task: task.to_string(),
@@ -836,38 +835,8 @@ pub async fn write_output<T: FlyteType>(
         })
 }
 
-tokio::task_local! {
-    /// Set while code already runs on a blocking thread (the engine's map-task workers), where
-    /// sync task bodies run in place instead of being handed to another thread.
-    static ON_BLOCKING_THREAD: bool;
-}
-
-/// Runs `fut`, which the caller drives on a blocking thread, so that [`run_blocking`] inside it
-/// calls sync task bodies in place.
-pub(crate) async fn on_blocking_thread<F: Future>(fut: F) -> F::Output {
-    ON_BLOCKING_THREAD.scope(true, fut).await
-}
-
-/// Runs blocking user code of a sync task on tokio's blocking pool, reporting a panic as a USER
-/// error naming the task.
-pub async fn run_blocking<T: Send + 'static>(
-    task: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, TaskError> {
-    if ON_BLOCKING_THREAD.try_with(|on| *on).unwrap_or(false) {
-        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-            .map_err(|payload| TaskError::from_panic(task, payload));
-    }
-    match tokio::task::spawn_blocking(f).await {
-        Ok(v) => Ok(v),
-        Err(e) if e.is_panic() => Err(TaskError::from_panic(task, e.into_panic())),
-        Err(e) => Err(TaskError::System(format!(
-            "task '{task}' was cancelled: {e}"
-        ))),
-    }
-}
-
 /// A task registered by `#[task]`, found by the default resolver, `list`, `run` and `package`.
+#[doc(hidden)]
 pub struct TaskRegistration {
     build: fn() -> Task,
 }
@@ -933,7 +902,7 @@ mod tests {
             .build()
             .unwrap();
         let cx = ExecutionContext::local(&ConversionContext::in_memory());
-        let out = task.dispatch(&LiteralMap::default(), &cx).await.unwrap();
+        let out = task.call_body(&LiteralMap::default(), &cx).await.unwrap();
         assert!(seen.load(std::sync::atomic::Ordering::SeqCst));
         assert_eq!(out.literals["o0"], literal(2));
 
@@ -943,7 +912,7 @@ mod tests {
             .build()
             .unwrap();
         let err = failing
-            .dispatch(&LiteralMap::default(), &cx)
+            .call_body(&LiteralMap::default(), &cx)
             .await
             .unwrap_err();
         let ce = err.to_container_error();
@@ -958,7 +927,7 @@ mod tests {
             .unwrap();
         let cx = ExecutionContext::local(&ConversionContext::in_memory());
         let err = task
-            .dispatch(&LiteralMap::default(), &cx)
+            .call_body(&LiteralMap::default(), &cx)
             .await
             .unwrap_err();
         assert!(err.to_string().contains("kaboom"), "{err}");

@@ -32,7 +32,9 @@ use flytekit_idl::core::{Literal, LiteralMap, LiteralType};
 use crate::storage::Storage;
 
 mod containers;
+#[doc(hidden)]
 pub mod dataclass;
+#[doc(hidden)]
 pub mod enums;
 mod json;
 pub mod literals;
@@ -311,4 +313,26 @@ pub async fn to_literal_map<T: FlyteType>(
     let mut map = LiteralMap::default();
     write_output(&mut map, name, value, cx).await?;
     Ok(map)
+}
+
+/// Whether a value of type `got` can be bound to a variable of type `expected`: the same kind of
+/// type (metadata such as JSON schemas is not compared), or one of the variants of a union.
+pub(crate) fn compatible(expected: &LiteralType, got: &LiteralType) -> bool {
+    use flytekit_idl::core::literal_type::Type;
+    match (&expected.r#type, &got.r#type) {
+        (Some(Type::CollectionType(a)), Some(Type::CollectionType(b))) => compatible(a, b),
+        (Some(Type::MapValueType(a)), Some(Type::MapValueType(b))) => compatible(a, b),
+        (Some(Type::UnionType(a)), Some(Type::UnionType(b))) => {
+            a.variants.len() == b.variants.len()
+                && a.variants
+                    .iter()
+                    .zip(&b.variants)
+                    .all(|(x, y)| compatible(x, y))
+        }
+        (Some(Type::UnionType(a)), _) => a.variants.iter().any(|v| compatible(v, got)),
+        (Some(Type::Simple(a)), Some(Type::Simple(b))) => a == b,
+        (Some(Type::Blob(a)), Some(Type::Blob(b))) => a.dimensionality == b.dimensionality,
+        (Some(Type::EnumType(a)), Some(Type::EnumType(b))) => a.values == b.values,
+        (a, b) => a == b,
+    }
 }

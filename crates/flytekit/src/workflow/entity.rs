@@ -2,12 +2,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
 
 use flytekit_idl::core::{Literal, TypedInterface};
 
 use super::Workflow;
-use super::deps::Task;
+use crate::task::Task;
 
 /// The entity a workflow node runs.
 #[derive(Clone)]
@@ -79,29 +78,5 @@ impl Entity {
                 .filter_map(|i| i.default.clone().map(|d| (i.name.clone(), d)))
                 .collect(),
         }
-    }
-}
-
-/// The execution settings of a task that nodes and the local engine use.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct TaskSettings {
-    pub retries: u32,
-    pub timeout: Option<Duration>,
-    pub cache: bool,
-    pub cache_version: String,
-    pub cache_ignored_inputs: Vec<String>,
-    pub interruptible: Option<bool>,
-}
-
-/// Reads the settings of `task` from its configuration.
-pub(crate) fn task_settings(task: &Task) -> TaskSettings {
-    let c = task.config();
-    TaskSettings {
-        retries: c.retries,
-        timeout: c.timeout,
-        cache: c.cache,
-        cache_version: c.cache_version.clone(),
-        cache_ignored_inputs: c.cache_ignored_inputs.clone(),
-        interruptible: c.interruptible,
     }
 }

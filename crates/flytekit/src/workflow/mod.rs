@@ -41,10 +41,8 @@
 //! [`WorkflowBuilder::build`].
 
 mod binding;
-pub(crate) mod deps;
 mod entity;
 mod launch_plan;
-mod template;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -63,11 +61,7 @@ use crate::type_engine::FlyteType;
 use crate::type_engine::describe_type;
 pub use binding::IntoBinding;
 pub use entity::Entity;
-pub(crate) use entity::task_settings;
-#[doc(hidden)]
-pub use inventory;
 pub use launch_plan::LaunchPlan;
-pub use template::WorkflowClosure;
 
 /// The node id that names a workflow's own inputs in bindings (flytekit's `GLOBAL_INPUT_NODE_ID`).
 pub const INPUT_NODE_ID: &str = "";
@@ -383,6 +377,7 @@ pub(crate) fn short_name(name: &str) -> &str {
 /// The default registered name of an entity named `function`, from the `module_path!()` of its
 /// companion module: `app::flows::wf` + `wf` → `app.flows.wf` (the companion module's own segment
 /// is dropped; Rust's `::` becomes Flyte's `.`).
+#[doc(hidden)]
 pub fn entity_name(module_path: &str, function: &str) -> String {
     let parent = module_path
         .strip_suffix(function)
@@ -392,6 +387,7 @@ pub fn entity_name(module_path: &str, function: &str) -> String {
 }
 
 /// A workflow registered by `#[workflow]`, found by `run`, `list` and `serialize`.
+#[doc(hidden)]
 pub struct WorkflowRegistration {
     build: fn() -> Workflow,
 }
@@ -617,7 +613,7 @@ impl<'w> NodeRef<'w> {
                 }
                 Some(declared) => {
                     let got = T::literal_type();
-                    if !template::compatible(declared, &got) {
+                    if !crate::type_engine::compatible(declared, &got) {
                         let err = WorkflowError::TypeMismatch {
                             place: format!("node {id} ({entity_name}) output '{name}'"),
                             expected: describe_type(&got),
@@ -653,7 +649,7 @@ fn variables(map: Option<&VariableMap>) -> HashMap<String, LiteralType> {
     .unwrap_or_default()
 }
 
-fn join_names<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
+pub(crate) fn join_names<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
     let v: Vec<String> = names.into_iter().map(|s| s.as_ref().to_string()).collect();
     if v.is_empty() {
         "(none)".to_string()
@@ -865,7 +861,7 @@ impl WorkflowBuilder {
                         expected: join_names(expected),
                     });
                 }
-                Some(ty) if !template::compatible(ty, &input.ty) => {
+                Some(ty) if !crate::type_engine::compatible(ty, &input.ty) => {
                     st.errors.push(WorkflowError::TypeMismatch {
                         place: format!("node {id} ({entity_name}) input '{}'", input.name),
                         expected: describe_type(ty),

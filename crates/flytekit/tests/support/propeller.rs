@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use flytekit::engine::sandbox::{TemplateVars, render};
+use flytekit::engine::{TemplateVars, render};
 use flytekit::idl::Message;
 use flytekit::idl::core::{
     Binding, BindingData, DynamicJobSpec, ErrorDocument, Literal, LiteralCollection, LiteralMap,

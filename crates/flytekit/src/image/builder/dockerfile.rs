@@ -16,10 +16,12 @@ use crate::image::spec::{IMAGE_ID_ENV, ImageSpec, ResolvedSpec};
 /// Builds with Docker (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub struct DockerfileBuilder {
-    /// The `docker` executable; found on `PATH` when `None`.
+    /// The `docker` executable; found on the search path when `None`.
     pub docker: Option<PathBuf>,
     /// Keep the build context in this directory instead of a temporary one.
     pub context_dir: Option<PathBuf>,
+    /// Where to look for `docker` (a `PATH`-style list); the process's `PATH` when `None`.
+    pub search_path: Option<std::ffi::OsString>,
 }
 
 impl DockerfileBuilder {
@@ -94,7 +96,10 @@ impl DockerfileBuilder {
         if let Some(d) = &self.docker {
             return Ok(d.clone());
         }
-        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path = match &self.search_path {
+            Some(p) => p.clone(),
+            None => std::env::var_os("PATH").unwrap_or_default(),
+        };
         std::env::split_paths(&path)
             .map(|p| p.join("docker"))
             .find(|p| p.is_file())

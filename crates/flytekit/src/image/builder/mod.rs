@@ -190,30 +190,6 @@ impl ImageBuildEngine {
         }
     }
 
-    /// [`build`](Self::build) of the spec as registered with `settings`
-    /// ([`ImageSpec::for_settings`]): with fast registration (and no explicit
-    /// [`binary_copy`](ImageSpec::binary_copy)) the binary is copied but its content is not in
-    /// the tag, so an existing image is reused when only the binary changed. The returned name
-    /// is the one [`Task::image`](crate::task::Task::image) serializes with the same settings.
-    pub async fn build_for(
-        &self,
-        spec: &ImageSpec,
-        settings: &crate::task::SerializationSettings,
-    ) -> Result<BuildOutcome, ImageError> {
-        self.build(&spec.for_settings(settings)).await
-    }
-
-    /// [`registerable_image`](Self::registerable_image) for the spec as registered with
-    /// `settings` ([`ImageSpec::for_settings`]), looked up in `settings.image_config`.
-    pub async fn registerable_image_for(
-        &self,
-        spec: &ImageSpec,
-        settings: &crate::task::SerializationSettings,
-    ) -> Result<String, ImageError> {
-        self.registerable_image(&spec.for_settings(settings), &settings.image_config)
-            .await
-    }
-
     /// The name [`registerable_image`](Self::registerable_image) would return, without
     /// building: an image configured under the spec's [`id`](ImageSpec::id) in `cfg`, else
     /// [`image_name`](Self::image_name).

@@ -1,8 +1,6 @@
-//! Serialization of a task to the `TaskTemplate` Flyte registers (contract §4.2–§4.7): the
+//! Serialization of a plain task to the `TaskTemplate` Flyte registers (contract §4.2–§4.7): the
 //! container command, resources, env, pod template, extended resources and metadata, field for
 //! field as flytekit emits them.
-
-use std::sync::Arc;
 
 use flytekit_idl::core::{
     Container, ExtendedResources, Identifier, K8sObjectMetadata, K8sPod, KeyValuePair,
@@ -10,135 +8,10 @@ use flytekit_idl::core::{
     runtime_metadata::RuntimeType, task_metadata::InterruptibleValue, task_template::Target,
 };
 
-use super::{ContainerImage, ResourceSpec, Task};
-use crate::image::{ImageConfig, get_registerable_container_image};
-
-/// A function computing a task's container args (see [`Task::set_command_fn`]).
-pub type CommandFn = Arc<dyn Fn(&Task, &SerializationSettings) -> Vec<String> + Send + Sync>;
-
-/// Fast registration: the code bundle travels beside the image (contract §4.7).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FastSerializationSettings {
-    /// Where the bundle is unpacked in the container (`{{ .dest_dir }}` when unset).
-    pub destination_dir: Option<String>,
-    /// The bundle's URI (`{{ .remote_package_path }}` when unset, filled by `flytectl`).
-    pub distribution_location: Option<String>,
-}
-
-/// What serialization needs beyond the task itself (flytekit's `SerializationSettings`).
-#[derive(Clone, Debug)]
-pub struct SerializationSettings {
-    /// Flyte project of the identifiers.
-    pub project: String,
-    /// Flyte domain of the identifiers.
-    pub domain: String,
-    /// Version of the identifiers.
-    pub version: String,
-    /// The images tasks may name.
-    pub image_config: ImageConfig,
-    /// Registration-wide environment, before each task's own.
-    pub env: Vec<(String, String)>,
-    /// The binary's name (or path) inside the container; the first container arg.
-    pub binary: String,
-    /// Fast registration, when enabled.
-    pub fast: Option<FastSerializationSettings>,
-    /// Resources for tasks that set none.
-    pub default_resources: Option<ResourceSpec>,
-}
-
-impl Default for SerializationSettings {
-    fn default() -> Self {
-        Self {
-            project: String::new(),
-            domain: String::new(),
-            version: String::new(),
-            image_config: ImageConfig::default(),
-            env: Vec::new(),
-            binary: current_binary_name(),
-            fast: None,
-            default_resources: None,
-        }
-    }
-}
-
-impl SerializationSettings {
-    /// Settings for `project`/`domain`/`version` with defaults elsewhere.
-    pub fn new(
-        project: impl Into<String>,
-        domain: impl Into<String>,
-        version: impl Into<String>,
-    ) -> Self {
-        Self {
-            project: project.into(),
-            domain: domain.into(),
-            version: version.into(),
-            ..Self::default()
-        }
-    }
-
-    /// Sets the image config.
-    pub fn with_image_config(mut self, cfg: ImageConfig) -> Self {
-        self.image_config = cfg;
-        self
-    }
-
-    /// Uses `image` as the default image.
-    pub fn with_default_image(self, image: &str) -> Self {
-        match ImageConfig::from_images(Some(image), []) {
-            Ok(cfg) => self.with_image_config(cfg),
-            Err(_) => self,
-        }
-    }
-
-    /// Sets the binary name used in container args.
-    pub fn with_binary(mut self, binary: impl Into<String>) -> Self {
-        self.binary = binary.into();
-        self
-    }
-
-    /// Enables fast registration.
-    pub fn with_fast(mut self, fast: FastSerializationSettings) -> Self {
-        self.fast = Some(fast);
-        self
-    }
-}
-
-/// The current executable's file name (the default [`SerializationSettings::binary`]).
-pub fn current_binary_name() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "flytekit-task".to_string())
-}
-
-/// Why a task could not be serialized.
-#[derive(Debug, thiserror::Error)]
-pub enum SerializeError {
-    /// The image could not be determined.
-    #[error("task {task}: {message}")]
-    Image {
-        /// The task.
-        task: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The resolver cannot express the task in loader args.
-    #[error("task {task}: {message}")]
-    Resolver {
-        /// The task.
-        task: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The pod template could not be serialized.
-    #[error("task {task}: {source}")]
-    Config {
-        /// The task.
-        task: String,
-        /// The cause.
-        source: super::ConfigError,
-    },
-}
+use super::error::SerializeError;
+use crate::image::get_registerable_container_image;
+use crate::settings::SerializationSettings;
+use crate::task::{ContainerImage, Task};
 
 /// `<binary> <subcommand> --inputs {{.input}} --output-prefix {{.outputPrefix}}
 /// --raw-output-data-prefix ... --checkpoint-path ... --prev-checkpoint ... --resolver <resolver>
@@ -181,47 +54,17 @@ impl Task {
         &self,
         settings: &SerializationSettings,
     ) -> Result<Vec<String>, SerializeError> {
-        let loader_args = crate::resolver::loader_args(self, settings).map_err(|message| {
-            SerializeError::Resolver {
+        let loader_args =
+            crate::resolver::loader_args(self, settings).map_err(|e| SerializeError::Resolver {
                 task: self.name().to_string(),
-                message,
-            }
-        })?;
+                message: e.to_string(),
+            })?;
         Ok(entrypoint_command(
             &settings.binary,
             "execute",
             self.resolver_location(),
             loader_args,
         ))
-    }
-
-    /// The container args: the command function's when one is set, else the default.
-    pub fn get_command(
-        &self,
-        settings: &SerializationSettings,
-    ) -> Result<Vec<String>, SerializeError> {
-        if let Some(map) = self.map_spec() {
-            return crate::map_task::command(self, map, settings);
-        }
-        let f = self.0.command_fn.read().map(|g| g.clone()).unwrap_or(None);
-        match f {
-            Some(f) => Ok(f(self, settings)),
-            None => self.get_default_command(settings),
-        }
-    }
-
-    /// Overrides the container args (map tasks and fast registration rewrite them this way).
-    pub fn set_command_fn(&self, f: CommandFn) {
-        if let Ok(mut g) = self.0.command_fn.write() {
-            *g = Some(f);
-        }
-    }
-
-    /// Restores the default container args.
-    pub fn reset_command_fn(&self) {
-        if let Ok(mut g) = self.0.command_fn.write() {
-            *g = None;
-        }
     }
 
     /// The task's image spec as registered with `settings`, when its image is a spec: the spec
@@ -265,13 +108,10 @@ impl Task {
         }
     }
 
-    /// The full container args, with the fast-execute prefix when fast registration is on.
-    fn container_args(
-        &self,
-        settings: &SerializationSettings,
-    ) -> Result<Vec<String>, SerializeError> {
-        let args = self.get_command(settings)?;
-        Ok(match &settings.fast {
+    /// The full container args: `args`, with the fast-execute prefix when fast registration is
+    /// on.
+    fn container_args(&self, settings: &SerializationSettings, args: Vec<String>) -> Vec<String> {
+        match &settings.fast {
             Some(fast) => {
                 let mut prefixed = vec![
                     settings.binary.clone(),
@@ -290,24 +130,20 @@ impl Task {
                 prefixed
             }
             None => args,
-        })
+        }
     }
 
-    /// The `TaskTemplate` Flyte registers (flytekit's `get_serializable_task`).
-    pub fn template(
+    /// The `TaskTemplate` of a plain task whose container args are `args` (before the
+    /// fast-registration prefix): what [`Task::template`] gives a task without a kind, and a map
+    /// task's inner task with the map's command.
+    pub(super) fn plain_template(
         &self,
         settings: &SerializationSettings,
+        args: Vec<String>,
     ) -> Result<TaskTemplate, SerializeError> {
-        if let Some(map) = self.map_spec() {
-            return crate::map_task::template(self, map, settings);
-        }
-        if self.dynamic_spec().is_some() && !settings.env.iter().any(|(k, _)| k == "_F_SS_C") {
-            // Dynamic tasks carry the settings their sub-tasks are serialized with (§4.6).
-            return self.template(&crate::dynamic::with_serialized_context(settings));
-        }
         let c = self.config();
         let image = self.image(settings)?;
-        let args = self.container_args(settings)?;
+        let args = self.container_args(settings, args);
         let resources = match (&settings.default_resources, c.resources.is_empty()) {
             (Some(d), true) => d.clone(),
             _ => c.resources.clone(),
@@ -430,7 +266,9 @@ impl Task {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::{BinaryCopy, ImageSpec};
+    use crate::image::{BinaryCopy, ImageConfig, ImageSpec};
+    use crate::settings::FastSerializationSettings;
+    use flytekit_idl::core::task_template::Target;
 
     fn task(spec: ImageSpec) -> Task {
         Task::builder("copy_handling")
