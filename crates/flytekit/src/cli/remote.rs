@@ -112,8 +112,9 @@ pub struct RemoteRunArgs {
 }
 
 impl RemoteRunArgs {
-    /// The remote-only options given without `--remote`, if any (a usage error).
-    pub fn misplaced(&self) -> Option<&'static str> {
+    /// The remote-only options given without `--remote`, if any (a usage error); `--image` and
+    /// `--binary` also apply to `--in-image`.
+    pub fn misplaced(&self, in_image: bool) -> Option<&'static str> {
         let c = &self.cluster;
         let o = &self.options;
         if self.remote {
@@ -126,8 +127,8 @@ impl RemoteRunArgs {
             (c.project.is_some(), "--project"),
             (c.domain.is_some(), "--domain"),
             (o.version.is_some(), "--version"),
-            (!o.image.is_empty(), "--image"),
-            (o.binary.is_some(), "--binary"),
+            (!in_image && !o.image.is_empty(), "--image"),
+            (!in_image && o.binary.is_some(), "--binary"),
             (!o.env.is_empty(), "--env"),
             (o.fast, "--fast"),
         ]

@@ -63,17 +63,11 @@ pub struct RunArgs {
     /// pushed first when missing. Implies `--sandbox`.
     #[arg(long)]
     pub in_image: bool,
-    /// With `--in-image`: the images, as for `package` (`[NAME=]URI`, or an ImageSpec YAML
-    /// file), repeatable.
-    #[arg(long, short = 'i', value_name = "[NAME=]URI|SPEC.yaml")]
-    pub image: Vec<String>,
-    /// With `--in-image`: the binary's name or path in the image (default: this binary's name).
-    #[arg(long, value_name = "PATH")]
-    pub binary: Option<String>,
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
-    /// Running on a Flyte cluster instead (`--remote`).
+    /// Running on a Flyte cluster instead (`--remote`); its `--image` and `--binary` also name
+    /// the images and the binary of `--in-image`.
     #[command(flatten)]
     pub remote: super::remote::RemoteRunArgs,
     /// The inputs: `--<input> <value>` pairs.
@@ -204,7 +198,7 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
         }
         Parsed::Inputs(m) => m,
     };
-    if let Some(flag) = args.remote.misplaced() {
+    if let Some(flag) = args.remote.misplaced(args.in_image) {
         return Err(RunError::Option(format!(
             "{flag} applies only with --remote"
         )));
@@ -247,9 +241,9 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
     };
     if args.in_image {
         // `--in-image` (cli/build.rs, engine/isolate.rs): containers run inside their images.
-        match super::build::in_image_runs(&entity, &args.image, args.binary.as_deref(), args.quiet)
-            .await
-        {
+        let images = &args.remote.options.image;
+        let binary = args.remote.options.binary.as_deref();
+        match super::build::in_image_runs(&entity, images, binary, args.quiet).await {
             Ok(runs) => {
                 if let Some(sandbox) = options.sandbox.as_mut() {
                     sandbox.in_image = Some(runs);
@@ -371,11 +365,17 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
                     opts.sandbox = true;
                     opts.in_image = true;
                 }
-                "image" => opts.image.push(next_value(&mut i).ok_or_else(|| {
-                    RunError::Option("--image needs [NAME=]URI or an ImageSpec YAML file".into())
-                })?),
+                "image" => opts
+                    .remote
+                    .options
+                    .image
+                    .push(next_value(&mut i).ok_or_else(|| {
+                        RunError::Option(
+                            "--image needs [NAME=]URI or an ImageSpec YAML file".into(),
+                        )
+                    })?),
                 "binary" => {
-                    opts.binary = Some(next_value(&mut i).ok_or_else(|| {
+                    opts.remote.options.binary = Some(next_value(&mut i).ok_or_else(|| {
                         RunError::Option("--binary needs the binary's path in the image".into())
                     })?);
                 }
