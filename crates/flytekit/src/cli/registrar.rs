@@ -98,7 +98,7 @@ pub(crate) fn print_registration(
             target,
             project.as_deref().unwrap_or("PROJECT"),
             domain.as_deref().unwrap_or("DOMAIN"),
-            &version
+            version
         )
     );
 }
