@@ -53,3 +53,10 @@ def size(f: FlyteFile) -> int:
 def echo(s: str) -> str:
     return s
 
+
+
+@task(retries=3)
+def strict(x: int) -> int:
+    if x < 0:
+        raise ValueError(f"{x} is negative")
+    return x

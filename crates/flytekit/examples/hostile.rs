@@ -62,6 +62,16 @@ pub fn echo(s: String) -> String {
     s
 }
 
+/// Refuses a negative number with a non-recoverable error, though it has retries: a local `run`
+/// must not retry it (Propeller retries only recoverable errors).
+#[task(retries = 3)]
+pub fn strict(x: i64) -> Result<i64, UserError> {
+    if x < 0 {
+        return Err(UserError::new("Negative", format!("{x} is negative")));
+    }
+    Ok(x)
+}
+
 /// Reads a secret and returns its length (never the value).
 #[task(secret(group = "db", key = "password"))]
 pub fn secret_len(cx: &ExecutionContext, x: i64) -> Result<i64, flytekit::secrets::SecretError> {

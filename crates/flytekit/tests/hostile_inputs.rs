@@ -792,6 +792,21 @@ fn run_checks_struct_fields_and_reads_nan() {
     }
 }
 
+/// Item 6: a local `run` retries only recoverable errors (Propeller's rule): a user error of a
+/// task with `retries = 3` fails after its first attempt; the same task succeeds otherwise.
+#[test]
+fn run_does_not_retry_what_cannot_recover() {
+    let o = run(&["strict", "--x", "-1", "-q"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{stderr}");
+    assert!(stderr.contains("after 1 attempt(s)"), "{stderr}");
+    assert!(stderr.contains("-1 is negative"), "{stderr}");
+    let o = run(&["strict", "--x", "4", "-q"]);
+    assert!(o.status.success(), "{o:?}");
+    let printed: Value = serde_json::from_slice(&o.stdout).expect("outputs as JSON");
+    assert_eq!(printed["o0"], json!(4));
+}
+
 // ------------------------------------------------------------------------------------------------
 // Property: whatever the inputs and loader args, `execute` ends by itself (no signal) and writes
 // nothing outside its output prefix (its working directory, under TMPDIR, is removed).
