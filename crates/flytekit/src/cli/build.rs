@@ -20,8 +20,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use flytekit_idl::core::{TaskTemplate, task_template};
-
 use super::registration::{RegistrationArgs, SpecImages, registration_settings};
 use crate::image::preflight;
 use crate::image::registry::{Platform, Reference, RegistryClient};
@@ -120,38 +118,6 @@ pub(crate) struct NamedImage {
     pub tasks: BTreeSet<String>,
 }
 
-/// The image and args of a serialized task's container (the primary container of a pod).
-pub(crate) fn container(t: &TaskTemplate) -> Option<(String, Vec<String>)> {
-    match &t.target {
-        Some(task_template::Target::Container(c)) => Some((c.image.clone(), c.args.clone())),
-        Some(task_template::Target::K8sPod(pod)) => {
-            let primary = t
-                .config
-                .get("primary_container_name")
-                .cloned()
-                .unwrap_or_else(|| crate::task::PRIMARY_CONTAINER_DEFAULT_NAME.to_string());
-            let spec = pod
-                .pod_spec
-                .as_ref()
-                .map(crate::type_engine::dataclass::struct_to_json)?;
-            let c = spec["containers"]
-                .as_array()?
-                .iter()
-                .find(|c| c["name"] == primary.as_str())?;
-            let args = c["args"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Some((c["image"].as_str()?.to_string(), args))
-        }
-        _ => None,
-    }
-}
-
 /// Every image the selected workflows and tasks name with `settings`, with what makes it.
 pub(crate) fn images_of(
     workflows: &[Workflow],
@@ -185,9 +151,14 @@ pub(crate) fn images_of(
     let mut images: BTreeMap<String, NamedImage> = BTreeMap::new();
     for t in &templates {
         let task = t.id.as_ref().map(|i| i.name.clone()).unwrap_or_default();
-        let Some((image, args)) = container(t) else {
+        let Ok(crate::serialization::PrimaryContainer { image, args, .. }) =
+            crate::serialization::primary_container(t)
+        else {
             continue;
         };
+        if image.is_empty() {
+            continue;
+        }
         let entry = images.entry(image.clone()).or_insert_with(|| NamedImage {
             spec: specs
                 .get(&image)

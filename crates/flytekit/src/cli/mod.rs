@@ -135,3 +135,15 @@ fn list() -> ExitCode {
     }
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Clap checks a command's definition (unique argument names, valid conflicts) only when
+    /// it is built in a debug binary; this fails here instead of in the first user's hands.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

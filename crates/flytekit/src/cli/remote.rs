@@ -53,8 +53,9 @@ pub struct RegisterOptions {
     /// nothing new.
     #[arg(long, short = 'v')]
     pub version: Option<String>,
-    /// Images: `uri` (the default image) or `name=uri`, repeatable (as `package`).
-    #[arg(long, short = 'i', value_name = "[NAME=]URI")]
+    /// Images: `uri` (the default image) or `name=uri`, repeatable (as `package`); with
+    /// `run --in-image` also an ImageSpec YAML file.
+    #[arg(long, short = 'i', value_name = "[NAME=]URI|SPEC.yaml")]
     pub image: Vec<String>,
     /// The binary's name or path inside the image (default: this binary's file name).
     #[arg(long, value_name = "PATH")]
@@ -112,8 +113,8 @@ pub struct RemoteRunArgs {
 }
 
 impl RemoteRunArgs {
-    /// The remote-only options given without `--remote`, if any (a usage error); `--image` and
-    /// `--binary` also apply to `--in-image`.
+    /// The remote-only options given without `--remote`, if any (a usage error). `--image`
+    /// and `--binary` also serve `--in-image`, so they are in place when `in_image` is set.
     pub fn misplaced(&self, in_image: bool) -> Option<&'static str> {
         let c = &self.cluster;
         let o = &self.options;

@@ -66,8 +66,8 @@ pub struct RunArgs {
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
-    /// Running on a Flyte cluster instead (`--remote`); its `--image` and `--binary` also name
-    /// the images and the binary of `--in-image`.
+    /// Running on a Flyte cluster instead (`--remote`); its `--image` and `--binary` also
+    /// serve `--in-image`.
     #[command(flatten)]
     pub remote: super::remote::RemoteRunArgs,
     /// The inputs: `--<input> <value>` pairs.
@@ -241,9 +241,14 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
     };
     if args.in_image {
         // `--in-image` (cli/build.rs, engine/isolate.rs): containers run inside their images.
-        let images = &args.remote.options.image;
-        let binary = args.remote.options.binary.as_deref();
-        match super::build::in_image_runs(&entity, images, binary, args.quiet).await {
+        match super::build::in_image_runs(
+            &entity,
+            &args.remote.options.image,
+            args.remote.options.binary.as_deref(),
+            args.quiet,
+        )
+        .await
+        {
             Ok(runs) => {
                 if let Some(sandbox) = options.sandbox.as_mut() {
                     sandbox.in_image = Some(runs);

@@ -33,7 +33,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use flytekit_idl::core::{TaskTemplate, secret, task_template};
+use flytekit_idl::core::{TaskTemplate, secret};
 
 use crate::image::registry::{Platform, RegistryClient};
 use crate::image::rootfs::{PulledImage, RootfsCache};
@@ -188,7 +188,11 @@ impl InImage {
         env: &[(String, String)],
         store: &str,
     ) -> Result<(tokio::process::Command, Guard), InImageError> {
-        let image_name = image_of(template).ok_or(InImageError::NoImage)?;
+        let image_name = crate::serialization::primary_container(template)
+            .ok()
+            .map(|c| c.image)
+            .filter(|image| !image.is_empty())
+            .ok_or(InImageError::NoImage)?;
         let image = self.image(&image_name).await?;
         let guard = Guard(
             tempfile::Builder::new()
@@ -436,31 +440,6 @@ fn local_dir(store: &str) -> Option<PathBuf> {
             .map(|d| d.join(&path))
             .unwrap_or(path)
     })
-}
-
-/// The image of a serialized task's container (the primary container of a pod).
-pub(crate) fn image_of(t: &TaskTemplate) -> Option<String> {
-    match &t.target {
-        Some(task_template::Target::Container(c)) => Some(c.image.clone()),
-        Some(task_template::Target::K8sPod(pod)) => {
-            let primary = t
-                .config
-                .get("primary_container_name")
-                .cloned()
-                .unwrap_or_else(|| crate::task::PRIMARY_CONTAINER_DEFAULT_NAME.to_string());
-            let spec = pod
-                .pod_spec
-                .as_ref()
-                .map(crate::type_engine::dataclass::struct_to_json)?;
-            spec["containers"]
-                .as_array()?
-                .iter()
-                .find(|c| c["name"] == primary.as_str())?["image"]
-                .as_str()
-                .map(str::to_string)
-        }
-        _ => None,
-    }
 }
 
 /// The uid, gid and home directory of an image's `User` (`uid[:gid]` or `name[:group]`,

@@ -18,7 +18,6 @@ use flytekit_idl::Message;
 use flytekit_idl::codec::{decode_literal_map, encode_literal_map};
 use flytekit_idl::core::{
     ContainerError, DynamicJobSpec, ErrorDocument, LiteralMap, TaskTemplate, container_error,
-    task_template,
 };
 use regex::Regex;
 
@@ -161,63 +160,6 @@ pub fn render(arg: &str, vars: &TemplateVars) -> String {
 /// Environment variables, in order.
 type Env = Vec<(String, String)>;
 
-/// The container args and env of a serialized task (container or pod primary container).
-fn container_of(t: &TaskTemplate) -> Result<(Vec<String>, Env), AttemptError> {
-    match &t.target {
-        Some(task_template::Target::Container(c)) => Ok((
-            c.args.clone(),
-            c.env
-                .iter()
-                .map(|kv| (kv.key.clone(), kv.value.clone()))
-                .collect(),
-        )),
-        Some(task_template::Target::K8sPod(pod)) => {
-            let primary = t
-                .config
-                .get("primary_container_name")
-                .cloned()
-                .unwrap_or_else(|| crate::task::PRIMARY_CONTAINER_DEFAULT_NAME.to_string());
-            let spec = pod
-                .pod_spec
-                .as_ref()
-                .map(crate::type_engine::dataclass::struct_to_json)
-                .unwrap_or_default();
-            let c = spec["containers"]
-                .as_array()
-                .and_then(|cs| cs.iter().find(|c| c["name"] == primary.as_str()))
-                .ok_or_else(|| {
-                    AttemptError::Setup(format!("pod spec has no container '{primary}'"))
-                })?;
-            let strings = |v: &serde_json::Value| -> Vec<String> {
-                v.as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|s| s.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            let env = c["env"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|e| {
-                            Some((
-                                e["name"].as_str()?.to_string(),
-                                e["value"].as_str().unwrap_or("").to_string(),
-                            ))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok((strings(&c["args"]), env))
-        }
-        _ => Err(AttemptError::Setup(
-            "the task template has no container".into(),
-        )),
-    }
-}
-
 /// What a finished container left: outputs, or a dynamic task's graph.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -300,7 +242,9 @@ pub(crate) async fn run_container(
         .as_ref()
         .map(|i| i.name.as_str())
         .unwrap_or_default();
-    let (args, env) = container_of(template)?;
+    let crate::serialization::PrimaryContainer { args, env, .. } =
+        crate::serialization::primary_container(template)
+            .map_err(|e| AttemptError::Setup(e.to_string()))?;
     let base = node_dir(opts, run.node);
     let attempt = run.attempt;
     let dir = join(&base, &attempt.to_string());

@@ -27,7 +27,7 @@
 //! println!("{} (built: {})", outcome.image_name, outcome.built);
 //! // The image a task with this spec registers with for the given settings (with fast
 //! // registration its tag does not change when only the binary does):
-//! let settings = flytekit::task::SerializationSettings::new("p", "development", "v1");
+//! let settings = flytekit::SerializationSettings::new("p", "development", "v1");
 //! let outcome = ImageBuildEngine::global().build_for(&spec, &settings).await?;
 //! # Ok(()) }
 //! ```

@@ -10,6 +10,7 @@
 //! [`Workflow::closure`](crate::Workflow::closure),
 //! [`LaunchPlan::spec`](crate::workflow::LaunchPlan::spec).
 
+mod container;
 mod dynamic;
 mod error;
 mod launch_plan;
@@ -19,6 +20,7 @@ mod task;
 mod template;
 mod workflow;
 
+pub(crate) use container::{PrimaryContainer, primary_container};
 pub(crate) use dynamic::{DynamicOutcome, compile_dynamic};
 pub use error::SerializeError;
 pub use workflow::WorkflowClosure;
