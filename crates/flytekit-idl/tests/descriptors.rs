@@ -478,10 +478,10 @@ impl Crate {
         // Messages of this scope first: nested modules refer back to them.
         let mut structs: Vec<String> = Vec::new();
         for item in items {
-            if let Item::Struct(s) = item {
-                if derives(&s.attrs).iter().any(|d| d == "Message") {
-                    structs.push(s.ident.to_string());
-                }
+            if let Item::Struct(s) = item
+                && derives(&s.attrs).iter().any(|d| d == "Message")
+            {
+                structs.push(s.ident.to_string());
             }
         }
         for item in items {
@@ -581,18 +581,16 @@ impl Crate {
                         .is_some_and(|(_, p, _)| p.segments.last().unwrap().ident == "Name");
                     if is_name {
                         for ii in &imp.items {
-                            if let syn::ImplItem::Const(c) = ii {
-                                if c.ident == "NAME" {
-                                    if let Expr::Lit(l) = &c.expr {
-                                        if let Lit::Str(s) = &l.lit {
-                                            self.raw_names.push((
-                                                modpath.clone(),
-                                                (*imp.self_ty).clone(),
-                                                s.value(),
-                                            ));
-                                        }
-                                    }
-                                }
+                            if let syn::ImplItem::Const(c) = ii
+                                && c.ident == "NAME"
+                                && let Expr::Lit(l) = &c.expr
+                                && let Lit::Str(s) = &l.lit
+                            {
+                                self.raw_names.push((
+                                    modpath.clone(),
+                                    (*imp.self_ty).clone(),
+                                    s.value(),
+                                ));
                             }
                         }
                     } else if imp.trait_.is_none() {

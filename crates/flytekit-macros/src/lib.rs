@@ -5,8 +5,10 @@
 
 use proc_macro::TokenStream;
 
+mod dataset;
 mod derive;
 mod dynamic;
+mod instance_task;
 mod map;
 mod node;
 mod task;
@@ -17,6 +19,15 @@ mod workflow;
 #[proc_macro_derive(FlyteType, attributes(flyte))]
 pub fn derive_flyte_type(input: TokenStream) -> TokenStream {
     derive::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `flytekit::dataset::DatasetColumns` for a struct whose named fields are the columns
+/// of a structured dataset (flytekit's `kwtypes(...)`). See `flytekit::dataset::DatasetColumns`.
+#[proc_macro_derive(DatasetColumns, attributes(dataset))]
+pub fn derive_dataset_columns(input: TokenStream) -> TokenStream {
+    dataset::expand(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
@@ -42,6 +53,17 @@ pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn dynamic(args: TokenStream, item: TokenStream) -> TokenStream {
     dynamic::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Turns a Rust function over an instance value (`fn lookup(table: &Table, key: String) -> i64`)
+/// into a typed instance task: one Flyte task per value, its payload carried by the task. Takes
+/// the options of `task`, plus `tag = "..."` (the registered type tag). See
+/// `flytekit::instance`.
+#[proc_macro_attribute]
+pub fn instance_task(args: TokenStream, item: TokenStream) -> TokenStream {
+    instance_task::expand(args.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -40,6 +40,17 @@ pub(crate) fn node_fn(
     entity: TokenStream,
 ) -> TokenStream {
     let _ = vis;
+    node_fn_with(TokenStream::new(), inputs, output, entity)
+}
+
+/// [`node_fn`] with parameters `lead` (e.g. `instance: &Table,`) before the inputs; `entity` may
+/// use them and the builder, `__flytekit_wf`.
+pub(crate) fn node_fn_with(
+    lead: TokenStream,
+    inputs: &[(syn::Ident, syn::Type)],
+    output: &syn::Type,
+    entity: TokenStream,
+) -> TokenStream {
     let wf = syn::Ident::new("__flytekit_wf", Span::call_site());
     let node = syn::Ident::new("__flytekit_node", Span::call_site());
     let params = inputs.iter().map(|(name, ty)| {
@@ -79,6 +90,7 @@ pub(crate) fn node_fn(
         #[allow(clippy::too_many_arguments, clippy::unused_unit)]
         pub fn node<'w>(
             #wf: &'w ::flytekit::workflow::WorkflowBuilder,
+            #lead
             #(#params,)*
         ) -> #ret {
             let #node = #wf.add_node(#entity, ::std::vec![#(#binds),*]);

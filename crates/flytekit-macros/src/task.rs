@@ -35,7 +35,7 @@ pub(crate) struct Args {
     cache_version: Option<syn::LitStr>,
 }
 
-const OPTIONS: &str = "name, task_type, image, image_spec, retries, timeout, cache, cache_version, \
+pub(crate) const OPTIONS: &str = "name, task_type, image, image_spec, retries, timeout, cache, cache_version, \
                        cache_serialize, cache_ignored_inputs, interruptible, deprecated, requests(..), \
                        limits(..), resources(..), env(..), secret(..), pod_template, \
                        pod_template_name, accelerator, shared_memory, enable_deck, deck_fields(..), \
@@ -159,6 +159,17 @@ fn pairs(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Vec<(String, syn::Exp
 
 impl Args {
     pub(crate) fn parse(args: TokenStream) -> syn::Result<Self> {
+        Self::parse_with(args, OPTIONS, |_, _| Ok(false))
+    }
+
+    /// Parses the options of `#[task]` plus those `extra` accepts: it is called with each
+    /// option's name before the task options are tried, and returns whether it took it.
+    /// `supported` lists every option for the error on an unknown one.
+    pub(crate) fn parse_with(
+        args: TokenStream,
+        supported: &str,
+        mut extra: impl FnMut(&str, &syn::meta::ParseNestedMeta) -> syn::Result<bool>,
+    ) -> syn::Result<Self> {
         let mut out = Args::default();
         if args.is_empty() {
             return Ok(out);
@@ -169,6 +180,9 @@ impl Args {
                 .get_ident()
                 .map(|i| i.to_string())
                 .unwrap_or_default();
+            if extra(&key, &meta)? {
+                return Ok(());
+            }
             let call = match key.as_str() {
                 "name" => {
                     out.name = Some(lit_str(&meta)?);
@@ -373,7 +387,7 @@ impl Args {
                     })?;
                     quote! { .deck_fields(&[#(#fields),*]) }
                 }
-                _ => return Err(meta.error(format!("unknown task option; supported: {OPTIONS}"))),
+                _ => return Err(meta.error(format!("unknown option; supported: {supported}"))),
             };
             out.calls.push(call);
             Ok(())
@@ -457,7 +471,7 @@ pub(crate) fn is_context(ty: &syn::Type) -> bool {
 }
 
 /// `Result<T, E>` → `Some(T)`.
-fn result_ok_type(ty: &syn::Type) -> Option<syn::Type> {
+pub(crate) fn result_ok_type(ty: &syn::Type) -> Option<syn::Type> {
     let syn::Type::Path(p) = strip_parens(ty) else {
         return None;
     };
@@ -531,22 +545,105 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     };
     let tuple_out = matches!(strip_parens(&output), syn::Type::Tuple(t) if !t.elems.is_empty());
 
-    // Body.
-    let reads = input_reads(&fn_str, &inputs);
+    let block = body_block(&Call {
+        fn_str: &fn_str,
+        callee: quote! { super::#fn_name },
+        takes_cx,
+        is_async,
+        fallible,
+        instance: None,
+        instance_first: false,
+        inputs: &inputs,
+        outs: &outs,
+        tuple_out,
+    });
+    let body = quote! {
+        __flytekit_builder.body(|__flytekit_cx: ::flytekit::ExecutionContext, __flytekit_inputs: ::flytekit::idl::core::LiteralMap| #block)
+    };
+    let module = task_module(
+        &TaskFn {
+            vis,
+            fn_name,
+            fn_str: &fn_str,
+            args: &args,
+            lines: &lines,
+            inputs: &inputs,
+            outs: &outs,
+            output: &output,
+            kind: "task",
+            attribute: "#[task]",
+        },
+        body,
+        crate::map::map_modules(&fn_str, &inputs, &outs),
+    );
+    Ok(quote! {
+        #func
+
+        #module
+    })
+}
+
+/// How a task body calls its function, for [`body_block`].
+pub(crate) struct Call<'a> {
+    /// The function's name (in conversion errors).
+    pub fn_str: &'a str,
+    /// The path of the function to call, e.g. `super::add`.
+    pub callee: TokenStream,
+    /// Whether it takes `&ExecutionContext` first.
+    pub takes_cx: bool,
+    /// Whether it is `async`.
+    pub is_async: bool,
+    /// Whether it returns `Result<T, E>` (an `Err` is a user error).
+    pub fallible: bool,
+    /// The instance argument after the context (an expression valid inside the body's
+    /// `async move` block, e.g. `&*__flytekit_instance` for an `Arc` captured by it).
+    pub instance: Option<TokenStream>,
+    /// Whether the instance comes before the context (a method's `&self`).
+    pub instance_first: bool,
+    pub inputs: &'a [(syn::Ident, syn::Type)],
+    pub outs: &'a [syn::Type],
+    pub tuple_out: bool,
+}
+
+/// The `async move { ... }` block of a task body: reads the inputs from `__flytekit_inputs`, calls
+/// the function (on tokio's blocking pool when it is not async; with `__flytekit_cx` when it takes
+/// the context), writes its value to the outputs `o0`, `o1`, ... and returns them.
+pub(crate) fn body_block(c: &Call) -> TokenStream {
+    let Call {
+        fn_str,
+        callee,
+        takes_cx,
+        is_async,
+        fallible,
+        instance,
+        instance_first,
+        inputs,
+        outs,
+        tuple_out,
+    } = c;
+    let reads = input_reads(fn_str, inputs);
     let arg_names: Vec<&syn::Ident> = inputs.iter().map(|(n, _)| n).collect();
-    let call = if is_async {
-        let cx_arg = takes_cx.then(|| quote! { &__flytekit_cx, });
-        quote! { super::#fn_name(#cx_arg #(#arg_names),*).await }
+    let instance_arg = instance.as_ref().map(|i| quote! { #i, });
+    let lead = |cx_arg: Option<TokenStream>| {
+        if *instance_first {
+            quote! { #instance_arg #cx_arg }
+        } else {
+            quote! { #cx_arg #instance_arg }
+        }
+    };
+    let call = if *is_async {
+        let lead = lead(takes_cx.then(|| quote! { &__flytekit_cx, }));
+        quote! { #callee(#lead #(#arg_names),*).await }
     } else {
-        let cx_arg = takes_cx.then(|| quote! { &__flytekit_cx2, });
+        let lead = lead(takes_cx.then(|| quote! { &__flytekit_cx2, }));
         quote! {
             {
                 let __flytekit_cx2 = __flytekit_cx.clone();
-                ::flytekit::__private::run_blocking(#fn_str, move || super::#fn_name(#cx_arg #(#arg_names),*)).await?
+                ::flytekit::__private::run_blocking(#fn_str, move || #callee(#lead #(#arg_names),*)).await?
             }
         }
     };
-    let value = if fallible {
+    let value = if *fallible {
         quote! { #call.map_err(::flytekit::TaskError::from_user)? }
     } else {
         call
@@ -572,9 +669,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             #(#ws)*
         }
     };
-
-    let body = quote! {
-        __flytekit_builder.body(|__flytekit_cx: ::flytekit::ExecutionContext, __flytekit_inputs: ::flytekit::idl::core::LiteralMap| async move {
+    quote! {
+        async move {
             #(#reads)*
             // The literals are read: free them before the body runs (large inputs are not held
             // twice, as literals and as values, while the body works).
@@ -585,29 +681,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             let mut __flytekit_out = ::flytekit::idl::core::LiteralMap::default();
             #writes
             ::std::result::Result::Ok(__flytekit_out)
-        })
-    };
-    let module = task_module(
-        &TaskFn {
-            vis,
-            fn_name,
-            fn_str: &fn_str,
-            args: &args,
-            lines: &lines,
-            inputs: &inputs,
-            outs: &outs,
-            output: &output,
-            kind: "task",
-            attribute: "#[task]",
-        },
-        body,
-        crate::map::map_modules(&fn_str, &inputs, &outs),
-    );
-    Ok(quote! {
-        #func
-
-        #module
-    })
+        }
+    }
 }
 
 /// What a task attribute (`#[task]`, `#[dynamic]`) knows about its function, for [`task_module`].

@@ -350,17 +350,16 @@ impl Rewriter {
 impl VisitMut for Rewriter {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         syn::visit_mut::visit_expr_mut(self, expr);
-        if let syn::Expr::Call(call) = expr {
-            if let syn::Expr::Path(path) = &*call.func {
-                if Rewriter::is_entity_path(path) {
-                    let wf = &self.wf;
-                    let span = path.span();
-                    let p = &path.path;
-                    let args = &call.args;
-                    let new: syn::Expr = syn::parse_quote_spanned! {span=> #p::node(#wf, #args) };
-                    *expr = new;
-                }
-            }
+        if let syn::Expr::Call(call) = expr
+            && let syn::Expr::Path(path) = &*call.func
+            && Rewriter::is_entity_path(path)
+        {
+            let wf = &self.wf;
+            let span = path.span();
+            let p = &path.path;
+            let args = &call.args;
+            let new: syn::Expr = syn::parse_quote_spanned! {span=> #p::node(#wf, #args) };
+            *expr = new;
         }
     }
 

@@ -121,11 +121,11 @@ impl Remote {
     {
         let header = self.auth.header().await;
         let mut result = self.raw(method, req.clone(), header.as_ref()).await;
-        if let Err(s) = &result {
-            if is_retryable(s) {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                result = self.raw(method, req.clone(), header.as_ref()).await;
-            }
+        if let Err(s) = &result
+            && is_retryable(s)
+        {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            result = self.raw(method, req.clone(), header.as_ref()).await;
         }
         match result {
             Ok(r) => Ok(r),

@@ -487,14 +487,14 @@ impl PlatformConfig {
                 ),
             }
         }
-        if let Some(var) = r.text(&CLIENT_SECRET_ENV_VAR) {
-            if let Some(v) = (r.env)(&var.value).filter(|v| !v.is_empty()) {
-                client_secret = Some(Sourced {
-                    value: Secret::new(v),
-                    from: Setting::Env(var.value.clone()),
-                });
-                secret_selects_mode = true;
-            }
+        if let Some(var) = r.text(&CLIENT_SECRET_ENV_VAR)
+            && let Some(v) = (r.env)(&var.value).filter(|v| !v.is_empty())
+        {
+            client_secret = Some(Sourced {
+                value: Secret::new(v),
+                from: Setting::Env(var.value.clone()),
+            });
+            secret_selects_mode = true;
         }
         let mut auth_mode = match r.text(&AUTH_MODE) {
             Some(s) => Sourced {
@@ -515,13 +515,11 @@ impl PlatformConfig {
                 from: Setting::Default("admin.authType or $FLYTE_CREDENTIALS_AUTH_MODE".into()),
             },
         };
-        if secret_selects_mode {
-            if let Some(s) = &client_secret {
-                auth_mode = Sourced {
-                    value: AuthMode::ClientSecret,
-                    from: s.from.clone(),
-                };
-            }
+        if secret_selects_mode && let Some(s) = &client_secret {
+            auth_mode = Sourced {
+                value: AuthMode::ClientSecret,
+                from: s.from.clone(),
+            };
         }
         let max_message_size = match r.text(&MAX_MESSAGE_SIZE) {
             Some(s) => Sourced {
@@ -687,12 +685,12 @@ fn parse_ini(text: &str) -> Result<Vec<(String, String, String)>, String> {
             section = Some(name.trim().to_string());
             continue;
         }
-        if line.starts_with(char::is_whitespace) {
-            if let Some(last) = out.last_mut() {
-                last.2.push('\n');
-                last.2.push_str(trimmed);
-                continue;
-            }
+        if line.starts_with(char::is_whitespace)
+            && let Some(last) = out.last_mut()
+        {
+            last.2.push('\n');
+            last.2.push_str(trimmed);
+            continue;
         }
         let Some(sec) = &section else {
             return Err(format!("line {}: option outside a [section]", n + 1));

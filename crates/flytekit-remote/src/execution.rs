@@ -42,10 +42,10 @@ pub fn parse_execution_id(
     let t = text.trim();
     if let Some(pos) = t.find("/projects/") {
         let parts: Vec<&str> = t[pos + 1..].split(['/', '?', '#']).collect();
-        if let ["projects", p, "domains", d, "executions", n, ..] = parts.as_slice() {
-            if !n.is_empty() {
-                return Ok(id(p, d, n));
-            }
+        if let ["projects", p, "domains", d, "executions", n, ..] = parts.as_slice()
+            && !n.is_empty()
+        {
+            return Ok(id(p, d, n));
         }
         return Err(format!(
             "'{text}' is not an execution URL (.../projects/P/domains/D/executions/NAME)"

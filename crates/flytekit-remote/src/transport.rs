@@ -197,12 +197,12 @@ impl rustls::client::danger::ServerCertVerifier for NoVerification {
 
 /// `host:port` → (`host`, port); `host` → (`host`, `default_port`). IPv6 in brackets is kept.
 fn split_host_port(endpoint: &str, default_port: u16) -> (String, u16) {
-    if let Some((host, port)) = endpoint.rsplit_once(':') {
-        if let Ok(p) = port.parse::<u16>() {
-            if !host.is_empty() && (!host.contains(':') || host.starts_with('[')) {
-                return (host.trim_matches(['[', ']']).to_string(), p);
-            }
-        }
+    if let Some((host, port)) = endpoint.rsplit_once(':')
+        && let Ok(p) = port.parse::<u16>()
+        && !host.is_empty()
+        && (!host.contains(':') || host.starts_with('['))
+    {
+        return (host.trim_matches(['[', ']']).to_string(), p);
     }
     (endpoint.trim_matches(['[', ']']).to_string(), default_port)
 }
@@ -226,12 +226,11 @@ pub(crate) fn transport_failure(status: &tonic::Status) -> Option<TransportFailu
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return Some(TransportFailure::Tls(tls.to_string()));
         }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-                    return Some(TransportFailure::Tls(tls.to_string()));
-                }
-            }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(tls) = inner.downcast_ref::<rustls::Error>()
+        {
+            return Some(TransportFailure::Tls(tls.to_string()));
         }
         source = e.source();
     }

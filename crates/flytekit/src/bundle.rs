@@ -317,6 +317,30 @@ impl BundleBuilder {
         Ok(())
     }
 
+    /// Adds the payload of the instance task `task` (made by
+    /// [`task_of`](crate::instance::task_of)) under the task's name, which is returned.
+    pub fn add_task(&mut self, task: &Task) -> Result<String, BundleError> {
+        let payload = task.instance_payload().ok_or_else(|| {
+            BundleError::Encode(format!(
+                "task {} is not an instance task made by flytekit::instance::task_of",
+                task.name()
+            ))
+        })?;
+        find_type(payload.type_tag())?;
+        let name = task.name().to_string();
+        if self.entities.contains_key(&name) {
+            return Err(BundleError::DuplicateEntity(name));
+        }
+        self.entities.insert(
+            name.clone(),
+            Entity {
+                type_tag: payload.type_tag().to_string(),
+                payload: RawBytes(payload.raw()?),
+            },
+        );
+        Ok(name)
+    }
+
     /// The entity names so far, sorted.
     pub fn names(&self) -> Vec<String> {
         self.entities.keys().cloned().collect()

@@ -250,7 +250,13 @@ async fn run_entrypoint(mut args: ExecuteArgs, is_map: bool) -> ExitCode {
     if let Some(task) = &loaded
         && task.config().enable_deck
     {
-        let html = render_decks(task, &cx, outputs_for_deck.as_ref());
+        let output_deck = match &outputs_for_deck {
+            Some(o) if task.config().deck_fields.contains(&DeckField::Output) => {
+                Some(crate::dataset::literal_map_deck("Output", o, cx.conversion()).await)
+            }
+            _ => None,
+        };
+        let html = render_decks(task, &cx, output_deck);
         if let Err(e) = storage
             .put(&join(&args.output_prefix, DECK_FILE), html.into_bytes())
             .await
@@ -331,6 +337,11 @@ async fn run(
                 TaskError::system_caused_by("cannot read the serialization settings", e)
             })?;
             let wf = dynamic.build_workflow(cx.clone(), inputs).await?;
+            // The offloaded payloads of instance tasks the graph runs go to the payload store
+            // before futures.pb names them.
+            crate::instance::stage_workflow(&wf, &settings, cx.storage())
+                .await
+                .map_err(|e| TaskError::system_caused_by("cannot stage instance payloads", e))?;
             match crate::serialization::compile_dynamic(&wf, &settings)? {
                 DynamicOutcome::Futures(spec) => {
                     return Ok(Some(Written::Futures(spec)));
@@ -372,7 +383,7 @@ pub async fn inputs_from_bytes(
         ))
     })?;
     if task.config().enable_deck && task.config().deck_fields.contains(&DeckField::Input) {
-        cx.add_deck(Deck::literal_map("Input", &inputs));
+        cx.add_deck(crate::dataset::literal_map_deck("Input", &inputs, cx.conversion()).await);
     }
     crate::offload::resolve_inputs(cx.storage(), &mut inputs)
         .await
@@ -393,7 +404,7 @@ async fn write_error(
         .await
 }
 
-fn render_decks(task: &Task, cx: &ExecutionContext, outputs: Option<&LiteralMap>) -> String {
+fn render_decks(task: &Task, cx: &ExecutionContext, output_deck: Option<Deck>) -> String {
     let fields = &task.config().deck_fields;
     let mut decks: Vec<Deck> = Vec::new();
     if fields.contains(&DeckField::SourceCode) {
@@ -410,9 +421,7 @@ fn render_decks(task: &Task, cx: &ExecutionContext, outputs: Option<&LiteralMap>
         decks.push(Deck::timeline(&cx.timeline()));
     }
     decks.extend(cx.decks());
-    if let (Some(o), true) = (outputs, fields.contains(&DeckField::Output)) {
-        decks.push(Deck::literal_map("Output", o));
-    }
+    decks.extend(output_deck);
     deck::render(task.short_name(), &decks)
 }
 

@@ -61,6 +61,21 @@ pub trait TaskResolver: Send + Sync + 'static {
         task: &Task,
     ) -> Result<Vec<String>, ResolveError>;
 
+    /// The `--resolver` location and loader args `task` is serialized with under `settings`: by
+    /// default this resolver's [`location`](Self::location) and [`loader_args`](Self::loader_args).
+    /// A resolver may hand a task to another one: an instance task whose payload the settings
+    /// place in a bundle names the bundle resolver.
+    fn target(
+        &self,
+        settings: &SerializationSettings,
+        task: &Task,
+    ) -> Result<(String, Vec<String>), ResolveError> {
+        Ok((
+            self.location().to_string(),
+            self.loader_args(settings, task)?,
+        ))
+    }
+
     /// Rebuilds the task from its loader args.
     async fn load_task(&self, loader_args: &[String]) -> Result<Task, ResolveError>;
 
@@ -111,15 +126,17 @@ pub fn find_resolver(location: &str) -> Result<&'static dyn TaskResolver, Resolv
     })
 }
 
-/// The loader args of `task`: the explicit ones it was built with, else its resolver's.
-pub(crate) fn loader_args(
+/// The `--resolver` location and loader args of `task`: its own location and explicit loader
+/// args when it was built with them, else what its resolver chooses under `settings`
+/// ([`TaskResolver::target`]).
+pub(crate) fn target(
     task: &Task,
     settings: &SerializationSettings,
-) -> Result<Vec<String>, ResolveError> {
+) -> Result<(String, Vec<String>), ResolveError> {
     if let Some(args) = task.explicit_loader_args() {
-        return Ok(args.to_vec());
+        return Ok((task.resolver_location().to_string(), args.to_vec()));
     }
-    find_resolver(task.resolver_location())?.loader_args(settings, task)
+    find_resolver(task.resolver_location())?.target(settings, task)
 }
 
 /// Loads a task by resolver location and loader args (what `execute` does first).

@@ -2,6 +2,9 @@
 //! workflow needs beyond the entity itself — project, domain, version, images, environment, the
 //! binary's name and fast registration — and their transport to dynamic tasks in `_F_SS_C`.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -36,6 +39,10 @@ pub struct SerializationSettings {
     pub fast: Option<FastSerializationSettings>,
     /// Resources for tasks that set none.
     pub default_resources: Option<ResourceSpec>,
+    /// Where the payloads of instance tasks travel (inline, or offloaded to a payload store).
+    pub payloads: PayloadSettings,
+    /// Instance payloads placed explicitly for this registration (e.g. in an uploaded bundle).
+    pub placements: PayloadPlacements,
 }
 
 impl Default for SerializationSettings {
@@ -49,6 +56,8 @@ impl Default for SerializationSettings {
             binary: current_binary_name(),
             fast: None,
             default_resources: None,
+            payloads: PayloadSettings::default(),
+            placements: PayloadPlacements::default(),
         }
     }
 }
@@ -92,6 +101,146 @@ impl SerializationSettings {
     pub fn with_fast(mut self, fast: FastSerializationSettings) -> Self {
         self.fast = Some(fast);
         self
+    }
+
+    /// Sets where instance payloads travel.
+    pub fn with_payloads(mut self, payloads: PayloadSettings) -> Self {
+        self.payloads = payloads;
+        self
+    }
+}
+
+/// The default inline threshold: encoded instance payloads (base64 characters) up to this size
+/// travel in the loader args; larger ones are offloaded in [`PayloadMode::Auto`].
+pub const DEFAULT_INLINE_THRESHOLD: usize = 4 * 1024;
+
+/// Where instance-task payloads travel (see `flytekit::instance`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PayloadMode {
+    /// Inline up to the inline threshold, offloaded above it (needs an offload prefix).
+    #[default]
+    Auto,
+    /// Always offloaded (needs an offload prefix).
+    Offload,
+    /// Always inline, like flytekit's `ExperimentalNaiveCloudPickleResolver`: every registration
+    /// logs a warning, and payloads over the hard limit (`flytekit::instance::INLINE_HARD_LIMIT`)
+    /// are refused. Opt in explicitly.
+    Naive,
+}
+
+impl PayloadMode {
+    /// `auto`, `offload` or `naive`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PayloadMode::Auto => "auto",
+            PayloadMode::Offload => "offload",
+            PayloadMode::Naive => "naive",
+        }
+    }
+
+    /// Parses [`as_str`](Self::as_str)'s names.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(PayloadMode::Auto),
+            "offload" => Some(PayloadMode::Offload),
+            "naive" => Some(PayloadMode::Naive),
+            _ => None,
+        }
+    }
+}
+
+/// How instance payloads are placed: the mode, the inline threshold and the payload store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayloadSettings {
+    /// The mode.
+    pub mode: PayloadMode,
+    /// Inline payloads up to this many base64 characters in [`PayloadMode::Auto`] (default
+    /// [`DEFAULT_INLINE_THRESHOLD`]; values over the hard limit act as the hard limit).
+    pub inline_threshold: usize,
+    /// The payload store: where offloaded payloads are uploaded (`s3://bucket/prefix`,
+    /// `gs://...`, a local path), each to `<prefix>/sha256-<hex>`.
+    pub offload_prefix: Option<String>,
+}
+
+impl Default for PayloadSettings {
+    fn default() -> Self {
+        Self {
+            mode: PayloadMode::Auto,
+            inline_threshold: DEFAULT_INLINE_THRESHOLD,
+            offload_prefix: None,
+        }
+    }
+}
+
+impl PayloadSettings {
+    /// The defaults: [`PayloadMode::Auto`], 4 KiB threshold, no payload store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Offloads payloads to `prefix` (each to `<prefix>/sha256-<hex>`).
+    pub fn offload_to(mut self, prefix: impl Into<String>) -> Self {
+        self.offload_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Sets the inline threshold (base64 characters).
+    pub fn inline_threshold(mut self, bytes: usize) -> Self {
+        self.inline_threshold = bytes;
+        self
+    }
+
+    /// Sets the mode.
+    pub fn mode(mut self, mode: PayloadMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Always offload (needs [`offload_to`](Self::offload_to)).
+    pub fn always_offload(self) -> Self {
+        self.mode(PayloadMode::Offload)
+    }
+
+    /// The naive mode: everything inline, with a warning and a hard size limit.
+    pub fn naive(self) -> Self {
+        self.mode(PayloadMode::Naive)
+    }
+}
+
+/// The resolver and loader args an instance payload was placed under explicitly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlacedPayload {
+    /// The `--resolver` location.
+    pub resolver: String,
+    /// The loader args.
+    pub loader_args: Vec<String>,
+}
+
+/// Instance payloads placed explicitly for one registration or sandbox run — e.g. bundled, so
+/// that their tasks name the bundle resolver — keyed by payload (`<type tag>@<sha256>`, see
+/// `flytekit::instance::InstancePayload::key`). Cheap to clone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PayloadPlacements(Arc<BTreeMap<String, PlacedPayload>>);
+
+impl PayloadPlacements {
+    /// Places the payload `key` under `placed`.
+    pub fn insert(&mut self, key: impl Into<String>, placed: PlacedPayload) {
+        Arc::make_mut(&mut self.0).insert(key.into(), placed);
+    }
+
+    /// The placement of the payload `key`, if it has one.
+    pub fn get(&self, key: &str) -> Option<&PlacedPayload> {
+        self.0.get(key)
+    }
+
+    /// How many payloads are placed.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -230,6 +379,11 @@ pub fn to_transport(settings: &SerializationSettings) -> String {
         })),
         "source_root": Value::Null,
         "binary": settings.binary,
+        "instance_payloads": json!({
+            "mode": settings.payloads.mode.as_str(),
+            "inline_threshold": settings.payloads.inline_threshold,
+            "store": settings.payloads.offload_prefix,
+        }),
     });
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let _ = std::io::Write::write_all(&mut gz, doc.to_string().as_bytes());
@@ -297,6 +451,23 @@ pub fn from_transport(text: &str) -> Result<SerializationSettings, TransportErro
         .filter(|b| !b.is_empty())
         .map(str::to_string)
         .unwrap_or_else(current_binary_name);
+    let payloads = v
+        .get("instance_payloads")
+        .map(|p| PayloadSettings {
+            mode: p
+                .get("mode")
+                .and_then(Value::as_str)
+                .and_then(PayloadMode::parse)
+                .unwrap_or_default(),
+            inline_threshold: p
+                .get("inline_threshold")
+                .and_then(Value::as_u64)
+                .map_or(DEFAULT_INLINE_THRESHOLD, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
+            offload_prefix: p.get("store").and_then(Value::as_str).map(str::to_string),
+        })
+        .unwrap_or_default();
     Ok(SerializationSettings {
         project: s("project"),
         domain: s("domain"),
@@ -306,6 +477,8 @@ pub fn from_transport(text: &str) -> Result<SerializationSettings, TransportErro
         binary,
         fast,
         default_resources: v.get("default_resources").and_then(resources_from_json),
+        payloads,
+        placements: PayloadPlacements::default(),
     })
 }
 
@@ -366,7 +539,13 @@ mod tests {
                 destination_dir: Some("/root".into()),
                 distribution_location: Some("s3://b/fast.tar.gz".into()),
             });
+        let s = s.with_payloads(
+            PayloadSettings::default()
+                .offload_to("s3://b/payloads")
+                .inline_threshold(10),
+        );
         let back = from_transport(&to_transport(&s)).expect("decodes");
+        assert_eq!(back.payloads, s.payloads);
         assert_eq!(back.project, "p");
         assert_eq!(back.binary, "app");
         assert_eq!(back.image_config, s.image_config);

@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u8, &str)] = &[
     ("execution", 1, "foundation"),
     ("image", 1, "foundation"),
     ("fast", 1, "foundation"),
+    ("dataset", 1, "foundation"),
     ("disk_cache", 1, "foundation"),
     ("scheduler", 1, "foundation"),
     ("task", 2, "definitions"),
@@ -32,6 +33,7 @@ const LAYERS: &[(&str, u8, &str)] = &[
     ("dynamic", 2, "definitions"),
     ("instance", 2, "definitions"),
     ("bundle", 2, "definitions"),
+    ("payload_plan", 2, "definitions"),
     ("serialization", 3, "serialization"),
     ("contract", 4, "runtime"),
     ("elements", 4, "runtime"),
@@ -283,16 +285,15 @@ fn graph(root: &Path) -> Graph {
                 _ => f.module.clone(),
             };
             abs.extend(p[1..].iter().cloned());
-            if p[0] == "crate" {
-                if let Some(first) = p.get(1)
-                    && !by_module.contains_key(&vec![first.clone()])
-                    && first
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_uppercase() || first == "idl")
-                {
-                    root_uses.push((f.path.display().to_string(), p.join("::")));
-                }
+            if p[0] == "crate"
+                && let Some(first) = p.get(1)
+                && !by_module.contains_key(&vec![first.clone()])
+                && first
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase() || first == "idl")
+            {
+                root_uses.push((f.path.display().to_string(), p.join("::")));
             }
             edges_to(&by_module, &abs, i, &mut edges);
         }

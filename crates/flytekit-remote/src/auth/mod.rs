@@ -156,11 +156,10 @@ impl Authenticator {
         if matches!(
             config.auth_mode.value,
             AuthMode::Pkce | AuthMode::DeviceFlow
-        ) {
-            if let Some((creds, header_key)) = cache::load(&config.endpoint.value) {
-                state.creds = Some(creds);
-                state.cached_header_key = header_key;
-            }
+        ) && let Some((creds, header_key)) = cache::load(&config.endpoint.value)
+        {
+            state.creds = Some(creds);
+            state.cached_header_key = header_key;
         }
         Ok(Authenticator {
             config,

@@ -62,14 +62,9 @@ pub(crate) fn find_entity(name: &str) -> Result<Entity, LookupError> {
         .map(Entity::Workflow)
         .collect();
     all.extend(registered_tasks().into_iter().map(Entity::Task));
-    if let Some(e) = all.iter().find(|e| e.name() == name) {
-        return Ok(e.clone());
-    }
-    let suffix = format!(".{name}");
-    let matches: Vec<&Entity> = all.iter().filter(|e| e.name().ends_with(&suffix)).collect();
-    match matches.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
+    match find_among(name, &all) {
+        Some(found) => found,
+        None => {
             let best = all
                 .iter()
                 .flat_map(|e| [e.name(), e.short_name()])
@@ -85,14 +80,27 @@ pub(crate) fn find_entity(name: &str) -> Result<Entity, LookupError> {
                 tasks: list(task_names()),
             })
         }
-        many => Err(LookupError::Ambiguous {
+    }
+}
+
+/// The entity of `all` named `name` (or with the unique suffix `.name`); `None` when none is.
+pub(crate) fn find_among(name: &str, all: &[Entity]) -> Option<Result<Entity, LookupError>> {
+    if let Some(e) = all.iter().find(|e| e.name() == name) {
+        return Some(Ok(e.clone()));
+    }
+    let suffix = format!(".{name}");
+    let matches: Vec<&Entity> = all.iter().filter(|e| e.name().ends_with(&suffix)).collect();
+    match matches.as_slice() {
+        [] => None,
+        [one] => Some(Ok((*one).clone())),
+        many => Some(Err(LookupError::Ambiguous {
             name: name.to_string(),
             candidates: many
                 .iter()
                 .map(|e| format!("{} ({})", e.name(), e.kind()))
                 .collect::<Vec<_>>()
                 .join(", "),
-        }),
+        })),
     }
 }
 

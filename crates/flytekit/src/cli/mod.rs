@@ -3,6 +3,7 @@
 //! Flyte's containers.
 
 pub(crate) mod build;
+pub(crate) mod instances;
 pub(crate) mod lookup;
 pub(crate) mod package;
 pub(crate) mod registrar;
@@ -37,8 +38,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List the workflows and tasks in this binary.
-    List,
+    /// List the workflows and tasks in this binary (and the instances its providers declare).
+    List(instances::InstanceArgs),
     /// Run a workflow or task locally and print its outputs as JSON.
     Run(run::RunArgs),
     /// Write workflows, tasks and launch plans as Flyte protobuf files.
@@ -88,7 +89,7 @@ pub fn run_cli(cli: Cli) -> ExitCode {
     };
     runtime.block_on(async move {
         match cli.command {
-            Command::List => list(),
+            Command::List(a) => list(&a),
             Command::Run(a) => run::run(a).await,
             Command::Serialize(a) => serialize::serialize(a),
             Command::Package(a) => package::package(a).await,
@@ -111,7 +112,7 @@ fn init_tracing() {
         .try_init();
 }
 
-fn list() -> ExitCode {
+fn list(instance_args: &instances::InstanceArgs) -> ExitCode {
     let workflows = crate::workflow::registered();
     let tasks = crate::task::registered();
     println!("workflows:");
@@ -133,7 +134,7 @@ fn list() -> ExitCode {
     if tasks.is_empty() {
         println!("  (none)");
     }
-    ExitCode::SUCCESS
+    instances::list(instance_args)
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use super::serialize::{SerializedEntity, current_binary_digest, serialize_versio
 #[derive(Debug, Clone, clap::Args)]
 #[command(about = "Write a flyte-package.tgz for `flytectl register files`")]
 pub struct PackageArgs {
-    /// Workflows to package (default: every workflow and task in this binary).
+    /// Workflows to package, registered or declared by instance providers (default: every
+    /// workflow and task in this binary and every instance and workflow the providers declare).
     pub workflows: Vec<String>,
     /// The archive to write.
     #[arg(long, short, default_value = "flyte-package.tgz")]
@@ -38,6 +39,9 @@ pub struct PackageArgs {
     /// Identifiers, images and environment.
     #[command(flatten)]
     pub registration: RegistrationArgs,
+    /// Instance payloads: the payload store, placement, provider arguments.
+    #[command(flatten)]
+    pub payloads: super::instances::PayloadArgs,
 }
 
 /// Entry point of `package`.
@@ -55,10 +59,24 @@ async fn write_package(args: &PackageArgs) -> Result<(), String> {
     let fast_dest = args.fast.then_some(args.dest_dir.as_str());
     let (mut settings, spec_images) =
         super::registration::registration_settings(&args.registration, fast_dest)?;
-    let (workflows, tasks) = super::lookup::select(&args.workflows)?;
+    let (mut workflows, mut tasks) =
+        super::instances::select(&args.workflows, &args.payloads.instances)?;
+    // The instances providers declare join the selection, and their payloads are planned.
+    let plan = super::instances::plan_registration(
+        &args.payloads,
+        true,
+        args.workflows.is_empty(),
+        &mut workflows,
+        &mut tasks,
+    )?;
+    super::instances::apply(plan.as_ref(), &mut settings);
     if args.build_images {
         let rows = super::build::ensure_images(&workflows, &tasks, &settings, &spec_images).await?;
         eprint!("{}", super::build::table(&rows));
+    }
+    // Instance payloads are in the payload store before the archive names them.
+    if let Some(p) = &plan {
+        super::instances::upload(p).await?;
     }
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;

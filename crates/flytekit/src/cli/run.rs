@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Inputs are flags named after the entity's inputs (`--my_input` or `--my-input`). Strings,
-//! enums, files, dates and durations are given as plain text; numbers and booleans as usual;
-//! structs, lists, maps and optional values as JSON. Progress goes to stderr, the outputs to stdout
+//! enums, files, datasets (a Parquet file or directory), dates and durations are given as plain
+//! text; numbers and booleans as usual; structs, lists, maps and optional values as JSON. A dataset
+//! output prints as its URI, format, row count and columns. Progress goes to stderr, the outputs to stdout
 //! as a JSON object (`{"o0": ...}`). Exit status: 0 on success, 1 when the run fails, 2 on a usage
 //! error (unknown name, missing, unknown or mistyped inputs).
 
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 
 use flytekit_idl::core::{Literal, LiteralMap, LiteralType};
 
-use super::lookup::{LookupError, find_entity, list, task_names, workflow_names};
+use super::lookup::{LookupError, find_among, find_entity, list, task_names, workflow_names};
 use super::values::{is_bool, value_to_literal};
 use crate::engine::{
     CacheMode, Engine, EngineOptions, LocalCache, ProgressMode, default_cache_dir, outputs_to_json,
@@ -63,6 +64,9 @@ pub struct RunArgs {
     /// pushed first when missing. Implies `--sandbox`.
     #[arg(long)]
     pub in_image: bool,
+    /// Instance payloads (with `--sandbox`) and provider arguments.
+    #[command(flatten)]
+    pub payloads: super::instances::PayloadArgs,
     /// Print help; after NAME, the inputs of NAME.
     #[arg(long, short)]
     pub help: bool,
@@ -185,7 +189,15 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
             list(task_names())
         )));
     };
-    let entity = find_entity(&name)?;
+    let entity = match find_entity(&name) {
+        // Then among the workflows and instance tasks that providers declare.
+        Err(e @ LookupError::UnknownEntity { .. }) => {
+            let declared = super::instances::declared_entities(&args.payloads.instances)
+                .map_err(RunError::Option)?;
+            find_among(&name, &declared).unwrap_or(Err(e))?
+        }
+        other => other?,
+    };
     let raw_inputs = std::mem::take(&mut args.inputs);
     if args.help {
         print!("{}", entity_help(&entity));
@@ -260,6 +272,14 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
             }
         }
     }
+    if let Some(sandbox) = options.sandbox.as_mut() {
+        if let Err(e) =
+            super::instances::prepare_sandbox(&entity, &args.payloads, sandbox, args.quiet).await
+        {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     let engine = Engine::new(options);
     // Ctrl-C drops the run: in-process tasks stop at their next await, sandbox containers are
     // killed (their processes are tied to the run), and the exit status is 130.
@@ -272,7 +292,10 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
     };
     match result {
         Ok(outputs) => {
-            let json = outputs_to_json(&outputs);
+            let mut json = outputs_to_json(&outputs);
+            // Datasets print as their URI, row count and columns.
+            crate::dataset::describe_outputs(&outputs, &mut json, engine.conversion_context())
+                .await;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())
@@ -464,11 +487,11 @@ fn parse_inputs(entity: &Entity, args: &[String], opts: &mut RunArgs) -> Result<
 fn entity_help(entity: &Entity) -> String {
     let specs = input_specs(entity);
     let mut s = format!("Usage: run {} [--<input> <value>]...\n\n", entity.name());
-    if let Entity::Workflow(w) = entity {
-        if !w.description().is_empty() {
-            s.push_str(w.description());
-            s.push_str("\n\n");
-        }
+    if let Entity::Workflow(w) = entity
+        && !w.description().is_empty()
+    {
+        s.push_str(w.description());
+        s.push_str("\n\n");
     }
     s.push_str(&format!("Inputs of {} {}:\n", entity.kind(), entity.name()));
     if specs.is_empty() {
@@ -496,7 +519,7 @@ fn entity_help(entity: &Entity) -> String {
         ));
     }
     s.push_str(
-        "\nValues: plain text for strings, enums, files, dates and durations; JSON for numbers,\n\
+        "\nValues: plain text for strings, enums, files, datasets, dates and durations; JSON for numbers,\n\
          booleans, structs, lists, maps and optional values. A boolean flag alone means true.\n",
     );
     s

@@ -47,6 +47,10 @@ pub struct SerializeArgs {
     /// Identifiers, images and environment.
     #[command(flatten)]
     pub registration: RegistrationArgs,
+    /// Instance payloads: the payload store, placement, provider arguments (`serialize` uploads
+    /// nothing; `package` does).
+    #[command(flatten)]
+    pub payloads: super::instances::PayloadArgs,
 }
 
 /// One file of the serialized output: its name and bytes.
@@ -257,7 +261,7 @@ pub fn current_binary_digest() -> Result<String, String> {
 /// Entry point of `serialize`.
 pub fn serialize(args: SerializeArgs) -> ExitCode {
     let all = crate::workflow::registered();
-    let selected: Vec<Workflow> = if args.workflows.is_empty() {
+    let mut selected: Vec<Workflow> = if args.workflows.is_empty() {
         all
     } else {
         let mut v = Vec::new();
@@ -287,11 +291,24 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let standalone = if args.workflows.is_empty() {
+    let mut standalone = if args.workflows.is_empty() {
         crate::task::registered()
     } else {
         Vec::new()
     };
+    match super::instances::plan_registration(
+        &args.payloads,
+        false,
+        args.workflows.is_empty(),
+        &mut selected,
+        &mut standalone,
+    ) {
+        Ok(plan) => super::instances::apply(plan.as_ref(), &mut settings),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let versioned = match serialize_versioned(
         &selected,
         &standalone,

@@ -18,7 +18,9 @@ pub(crate) fn is_textual(ty: &LiteralType) -> bool {
             SimpleType::Duration as i32,
         ]
         .contains(s),
-        Some(literal_type::Type::EnumType(_)) | Some(literal_type::Type::Blob(_)) => true,
+        Some(literal_type::Type::EnumType(_))
+        | Some(literal_type::Type::Blob(_))
+        | Some(literal_type::Type::StructuredDatasetType(_)) => true,
         _ => false,
     }
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use flytekit_idl::core::{LiteralMap, TaskTemplate};
 use tokio::runtime::Handle;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::bindings::{coerce_unions, is_input_node, resolve, resolve_bindings};
 use super::graph::{Attempts, Executable, Graph, GraphNode, MapNode, NodeKind};
@@ -31,6 +32,17 @@ pub(super) struct Run {
 
 impl Run {
     /// Drives `fut` to completion on this thread, unless the run is cancelled first.
+    /// One of the engine's task slots: taken at once when one is free (no trip through the
+    /// runtime), else awaited, giving up on cancellation.
+    fn slot<'a>(&self, slots: &'a Semaphore) -> Result<SemaphorePermit<'a>, EngineError> {
+        match slots.try_acquire() {
+            Ok(permit) => Ok(permit),
+            Err(_) => self
+                .block_on(slots.acquire())?
+                .map_err(|_| EngineError::Cancelled),
+        }
+    }
+
     fn block_on<F: Future>(&self, fut: F) -> Result<F::Output, EngineError> {
         self.handle.block_on(async {
             tokio::select! {
@@ -213,7 +225,7 @@ impl Engine {
             }
         }
         let produced = {
-            let _slot = run.block_on(self.inner.slots.acquire())?;
+            let _slot = run.slot(&self.inner.slots)?;
             progress.started(path, name);
             self.with_retries(path, name, attempts, run, |n| {
                 self.attempt(exec, &inputs, path, n, None, attempts, run)
@@ -345,8 +357,13 @@ impl Engine {
                 ),
                 (None, Executable::Template(t)) => (t.as_ref(), Input::Write(inputs), Vec::new()),
                 (None, Executable::Local(task)) => {
+                    let settings = sandbox::settings(opts);
+                    // An instance task's offloaded payload goes to the store its args name.
+                    crate::instance::stage(task, &settings, storage)
+                        .await
+                        .map_err(|e| AttemptError::Setup(e.to_string()).into_failure())?;
                     local = task
-                        .template(&sandbox::settings(opts))
+                        .template(&settings)
                         .map_err(|e| AttemptError::Setup(e.to_string()).into_failure())?;
                     (&local, Input::Write(inputs), Vec::new())
                 }
@@ -452,6 +469,16 @@ impl Engine {
             Executable::Local(t) => t.map_spec().map(|s| s.inner()),
             Executable::Template(_) => None,
         };
+        let spec = match &m.task {
+            Executable::Local(t) => t.map_spec(),
+            Executable::Template(_) => None,
+        };
+        // Elements report through the map node's progress line, not lines of their own.
+        let quiet = &Run {
+            progress: Arc::new(Progress::new(super::ProgressMode::Off, 0)),
+            cancel: run.cancel.clone(),
+            handle: run.handle.clone(),
+        };
         let element = |i: usize| -> Result<LiteralMap, EngineError> {
             let element_path = format!("{path}[{i}]");
             match (&sandboxed, inner) {
@@ -478,10 +505,6 @@ impl Engine {
                     }
                 }
                 (None, Some(inner)) => {
-                    let spec = match &m.task {
-                        Executable::Local(t) => t.map_spec(),
-                        Executable::Template(_) => None,
-                    };
                     let Some(spec) = spec else {
                         return Err(EngineError::InvalidFutures {
                             node: element_path,
@@ -496,11 +519,6 @@ impl Engine {
                             source: Box::new(e),
                         })?;
                     let exec = Executable::Local(inner.clone());
-                    let quiet = Run {
-                        progress: Arc::new(Progress::new(super::ProgressMode::Off, 0)),
-                        cancel: run.cancel.clone(),
-                        handle: run.handle.clone(),
-                    };
                     // Cached elements go through the cache one by one; others run in place.
                     if m.attempts.cache.is_some() {
                         return self.run_task_node(
@@ -508,11 +526,11 @@ impl Engine {
                             &m.attempts,
                             element_inputs,
                             &element_path,
-                            &quiet,
+                            quiet,
                         );
                     }
                     let produced =
-                        self.with_retries(&element_path, inner.name(), &m.attempts, &quiet, |n| {
+                        self.with_retries(&element_path, inner.name(), &m.attempts, quiet, |n| {
                             self.attempt(
                                 &exec,
                                 &element_inputs,
@@ -549,7 +567,7 @@ impl Engine {
                     return element(i);
                 }
                 // Elements share the engine's slots with every other task.
-                let _slot = run.block_on(self.inner.slots.acquire())?;
+                let _slot = run.slot(&self.inner.slots)?;
                 element(i)
             },
             |i, reason| EngineError::Aborted {

@@ -439,10 +439,10 @@ impl<'a> Catalog<'a> {
             bound: a.bound_inputs.iter().cloned().collect(),
             criterion: SuccessCriterion::from_idl(a.success_criteria.as_ref()),
             run_all: a.run_all_sub_nodes,
-            concurrency: match &a.parallelism_option {
-                Some(array_node::ParallelismOption::Parallelism(k)) => Some(*k),
-                None => None,
-            },
+            concurrency: a
+                .parallelism_option
+                .as_ref()
+                .map(|array_node::ParallelismOption::Parallelism(k)| *k),
             attempts,
             outputs,
         })

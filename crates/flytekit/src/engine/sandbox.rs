@@ -22,7 +22,9 @@ use flytekit_idl::core::{
 use regex::Regex;
 
 use crate::contract::{ERROR_FILE, FUTURES_FILE, OUTPUTS_FILE};
-use crate::settings::{SerializationSettings, current_binary_name};
+use crate::settings::{
+    PayloadPlacements, PayloadSettings, SerializationSettings, current_binary_name,
+};
 use crate::storage::{Storage, join};
 
 /// Settings of sandbox runs.
@@ -34,6 +36,13 @@ pub struct SandboxOptions {
     pub binary: String,
     /// Identifies the run in paths and `FLYTE_INTERNAL_EXECUTION_ID`.
     pub execution_name: String,
+    /// Where instance payloads go: by default offloaded ones to `<store>/payloads`. Each
+    /// instance task's offloaded payload is put there before its container starts.
+    pub payloads: PayloadSettings,
+    /// Payloads placed explicitly (e.g. in a bundle a [`PayloadPlan`] uploaded).
+    ///
+    /// [`PayloadPlan`]: crate::payload_plan::PayloadPlan
+    pub placements: PayloadPlacements,
     /// Run each container inside its image with bubblewrap (`run --sandbox --in-image`, see
     /// [`super::isolate`]); `None` runs the container args on this machine.
     pub in_image: Option<std::sync::Arc<super::isolate::InImage>>,
@@ -42,8 +51,11 @@ pub struct SandboxOptions {
 impl SandboxOptions {
     /// Sandbox runs storing under `store`, running the current executable.
     pub fn new(store: impl Into<String>) -> Self {
+        let store = store.into();
         Self {
-            store: store.into(),
+            payloads: PayloadSettings::default().offload_to(join(&store, "payloads")),
+            placements: PayloadPlacements::default(),
+            store,
             binary: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| current_binary_name()),
@@ -191,15 +203,19 @@ pub(crate) struct ContainerRun<'a> {
     pub env: Env,
 }
 
-/// The settings the sandbox serializes tasks with: this run's binary, a placeholder image.
+/// The settings the sandbox serializes tasks with: this run's binary, a placeholder image, its
+/// payload placement.
 pub(crate) fn settings(opts: &SandboxOptions) -> SerializationSettings {
     // In-image runs (engine/isolate.rs): the registration's images and in-image binary name.
-    if let Some(in_image) = &opts.in_image {
-        return in_image.settings(SANDBOX_PROJECT, SANDBOX_DOMAIN, SANDBOX_VERSION);
+    let mut s = match &opts.in_image {
+        Some(in_image) => in_image.settings(SANDBOX_PROJECT, SANDBOX_DOMAIN, SANDBOX_VERSION),
+        None => SerializationSettings::new(SANDBOX_PROJECT, SANDBOX_DOMAIN, SANDBOX_VERSION)
+            .with_default_image("sandbox.local/flytekit-rs:sandbox")
+            .with_binary(opts.binary.clone()),
     }
-    SerializationSettings::new(SANDBOX_PROJECT, SANDBOX_DOMAIN, SANDBOX_VERSION)
-        .with_default_image("sandbox.local/flytekit-rs:sandbox")
-        .with_binary(opts.binary.clone())
+    .with_payloads(opts.payloads.clone());
+    s.placements = opts.placements.clone();
+    s
 }
 
 const SANDBOX_PROJECT: &str = "sandbox";

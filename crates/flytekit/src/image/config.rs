@@ -186,14 +186,14 @@ impl ImageConfig {
                 images.push(img);
             }
         }
-        if default.is_none() {
-            if let Some(fallback) = fallback_default.filter(|f| !f.is_empty()) {
-                default = Some(Image::look_up_image_info(
-                    DEFAULT_IMAGE_NAME,
-                    &fallback,
-                    false,
-                )?);
-            }
+        if default.is_none()
+            && let Some(fallback) = fallback_default.filter(|f| !f.is_empty())
+        {
+            default = Some(Image::look_up_image_info(
+                DEFAULT_IMAGE_NAME,
+                &fallback,
+                false,
+            )?);
         }
         Ok(ImageConfig::create_from(default, images))
     }
@@ -344,12 +344,12 @@ pub(crate) fn images_from_ini(text: &str) -> Result<Vec<(String, String)>, Strin
         if !in_images {
             continue;
         }
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = out.last_mut() {
-                value.push('\n');
-                value.push_str(trimmed);
-                continue;
-            }
+        if line.starts_with([' ', '\t'])
+            && let Some((_, value)) = out.last_mut()
+        {
+            value.push('\n');
+            value.push_str(trimmed);
+            continue;
         }
         let Some(pos) = trimmed.find(['=', ':']) else {
             return Err(format!(

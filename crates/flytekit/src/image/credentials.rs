@@ -106,14 +106,13 @@ pub fn searched_places() -> String {
 /// `127.0.0.1:5000`, `docker.io`), or `None` for anonymous access.
 pub fn lookup(registry: &str) -> Result<Option<Credentials>, ImageError> {
     if let (Ok(username), Ok(password)) = (std::env::var(USERNAME_ENV), std::env::var(PASSWORD_ENV))
+        && !username.is_empty()
     {
-        if !username.is_empty() {
-            return Ok(Some(Credentials {
-                username,
-                password,
-                source: CredentialSource::Environment,
-            }));
-        }
+        return Ok(Some(Credentials {
+            username,
+            password,
+            source: CredentialSource::Environment,
+        }));
     }
     match docker_config_path() {
         Some(file) if file.is_file() => from_docker_config(&file, registry),

@@ -59,10 +59,10 @@ fn read_facts(path: &Path) -> Result<ElfInfo, String> {
         .program_headers(endian, data)
         .map_err(|e| e.to_string())?
     {
-        if ph.p_type(endian) == elf::PT_INTERP {
-            if let Some(bytes) = ph.interpreter(endian, data).map_err(|e| e.to_string())? {
-                info.interpreter = Some(String::from_utf8_lossy(bytes).into_owned());
-            }
+        if ph.p_type(endian) == elf::PT_INTERP
+            && let Some(bytes) = ph.interpreter(endian, data).map_err(|e| e.to_string())?
+        {
+            info.interpreter = Some(String::from_utf8_lossy(bytes).into_owned());
         }
     }
     let sections = elf.elf_section_table();

@@ -525,18 +525,18 @@ pub async fn check_spec(
     // Missing sources first: nothing can be resolved (hashed) without them.
     let mut missing = Vec::new();
     ImageView::new(None, &[], Vec::new(), spec.workdir()).check_sources(&copies, &mut missing);
-    if let Some(bin) = &spec.binary {
-        if !bin.src.is_file() {
-            missing.push(Problem {
-                check: "binary",
-                message: format!(
-                    "the task binary {} (shipped to {}) does not exist on this machine: build it \
+    if let Some(bin) = &spec.binary
+        && !bin.src.is_file()
+    {
+        missing.push(Problem {
+            check: "binary",
+            message: format!(
+                "the task binary {} (shipped to {}) does not exist on this machine: build it \
                      first (cargo build --release)",
-                    bin.src.display(),
-                    bin.dest
-                ),
-            });
-        }
+                bin.src.display(),
+                bin.dest
+            ),
+        });
     }
     into_result(&name(), missing)?;
     let resolved = spec.resolve()?;

@@ -532,14 +532,14 @@ impl RegistryClient {
             .await
             .map_err(|e| self.error(r, &host, "pull", e))?;
         let actual = sha256_digest(&body);
-        if let Some(want) = &r.digest {
-            if *want != actual {
-                return Err(ImageError::DigestMismatch {
-                    what: r.to_string(),
-                    expected: want.clone(),
-                    actual,
-                });
-            }
+        if let Some(want) = &r.digest
+            && *want != actual
+        {
+            return Err(ImageError::DigestMismatch {
+                what: r.to_string(),
+                expected: want.clone(),
+                actual,
+            });
         }
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]

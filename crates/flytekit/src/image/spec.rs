@@ -385,15 +385,15 @@ impl ImageSpec {
                 self.name
             ));
         }
-        if let Some(registry) = &self.registry {
-            if !REGISTRY_REGEX.is_match(registry) {
-                return bad(format!(
-                    "Invalid container registry name: '{registry}'.\n Expected formats:\n\
+        if let Some(registry) = &self.registry
+            && !REGISTRY_REGEX.is_match(registry)
+        {
+            return bad(format!(
+                "Invalid container registry name: '{registry}'.\n Expected formats:\n\
                      - 'localhost:30000' (for local registries)\n\
                      - 'ghcr.io/username' (for GitHub Container Registry)\n\
                      - 'docker.io/username' (for docker hub)\n"
-                ));
-            }
+            ));
         }
         Platform::parse(&self.platform)?;
         for key in self.env.keys() {

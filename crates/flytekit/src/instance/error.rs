@@ -50,8 +50,9 @@ pub enum InstanceError {
     },
     /// The payload is too large to inline and no offload prefix is set.
     #[error(
-        "task {task}: {reason}, and no offload prefix is set; call \
-         PayloadSettings::offload_to(\"s3://<bucket>/<prefix>\") so it is uploaded at registration{}",
+        "task {task}: {reason}, and no offload prefix is set; name a payload store (`package \
+         --payload-store s3://<bucket>/<prefix>`, or PayloadSettings::offload_to) so it is \
+         uploaded at registration{}",
         if *forced { "" } else { ", or raise the inline threshold" },
         reason = if *forced {
             format!("the payload ({size} bytes encoded) must be offloaded (PayloadMode::Offload)")
@@ -138,9 +139,9 @@ pub enum InstanceError {
     },
     /// There is no object at the payload's URI.
     #[error(
-        "the payload object {uri} does not exist: it is uploaded at registration (PreparedTask::upload \
-         / PreparedBundle::upload); re-register the task, and check that nothing deletes objects under \
-         that prefix"
+        "the payload object {uri} does not exist: it is uploaded at registration (`package \
+         --payload-store`, or PreparedTask::upload / PreparedBundle::upload); package and re-register \
+         the task, and check that nothing deletes objects under that prefix"
     )]
     Missing {
         /// The URI.

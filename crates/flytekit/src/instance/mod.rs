@@ -1,13 +1,57 @@
-//! Instance tasks: tasks built at run time from data, the Rust answer to flytekit's
+//! Instance tasks: tasks whose definition is data, the Rust answer to flytekit's
 //! `ExperimentalNaiveCloudPickleResolver` (contract §3) done right.
 //!
 //! Rust cannot pickle closures. The honest equivalent is *registered code plus serialized data*:
-//! an instance task is a value of a type that implements [`InstanceTask`] (serde) and is
-//! registered in the binary with [`register_instance_type!`](crate::register_instance_type). The
-//! value is serialized at registration; inside the container, the [`InstanceResolver`] finds the
-//! registered type by its [`TYPE_TAG`](InstanceTask::TYPE_TAG), deserializes the value and asks it
-//! for its task again. Payloads are data, never code: nothing in them is executed, and a payload
-//! can only select code that the binary already holds.
+//! an instance task is a value of a registered serde type plus the code that runs over it. The
+//! value (the *payload*) travels with the task — in its loader args, or in a content-addressed
+//! payload store — and inside the container the [`InstanceResolver`] finds the registered type by
+//! its tag, deserializes the value and rebuilds the task. Payloads are data, never code: nothing
+//! in them is executed, and a payload can only select code that the binary already holds.
+//!
+//! # The typed form
+//! `#[instance_task]` makes a typed function over an instance value a task per value, with the
+//! options of `#[task]`:
+//!
+//! ```no_run
+//! use flytekit::instance::{Instances, ProviderArgs};
+//! use flytekit::prelude::*;
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! pub struct Table { name: String, rows: std::collections::BTreeMap<String, i64> }
+//!
+//! /// Looks a key up in a table (one task per table, named after it).
+//! #[instance_task(name = "myapp.lookup_{name}", retries = 2, requests(cpu = "500m"))]
+//! pub fn lookup(table: &Table, key: String) -> Result<i64, UserError> {
+//!     table.rows.get(&key).copied().ok_or_else(|| UserError::new("USER:KeyNotFound", key))
+//! }
+//!
+//! /// The tables to register, computed when `package` (or `list`, `run`) runs.
+//! fn tables(args: &ProviderArgs) -> Result<Instances, flytekit::task::BoxError> {
+//!     let text = std::fs::read_to_string(args.get_or("config", "tables.yaml"))?;
+//!     let tables: Vec<Table> = serde_yaml::from_str(&text)?;
+//!     Ok(tables.iter().map(lookup::task).collect::<Result<Instances, _>>()?)
+//! }
+//! flytekit::register_instances!(tables);
+//! # fn main() {}
+//! ```
+//!
+//! `lookup` stays a plain function; `lookup::task(&table)` is the task of one table
+//! ([`task_of`]: its payload is placed when the task is serialized); `lookup(&table, key)` in a
+//! `#[workflow]` or `#[dynamic]` body is a node (`lookup::node`), and so is
+//! `lookup::node(&wf, &table, key)` on a [`WorkflowBuilder`](crate::workflow::WorkflowBuilder)
+//! when the graph comes from configuration. A provider registered with
+//! [`register_instances!`](crate::register_instances) declares the instances (and workflows) to
+//! register: `list` shows them, `serialize` and `package` write their `TaskSpec`s, and `package
+//! --payload-store s3://...` uploads the offloaded payloads and bundles (a provider's
+//! [`Instances::bundled`], or `--bundle`) before it writes the archive
+//! ([`PayloadPlan`](crate::payload_plan::PayloadPlan)).
+//!
+//! # The builder form
+//! For interfaces known only at run time, implement [`InstanceTask`] (its
+//! [`task`](InstanceTask::task) returns a [`TaskBuilder`](crate::task::TaskBuilder)), register
+//! the type with [`register_instance_type!`](crate::register_instance_type), and make tasks with
+//! [`task_of`] (placed at serialization) or [`instance_task`] (placed now, uploaded by
+//! [`PreparedTask::upload`]):
 //!
 //! ```no_run
 //! use flytekit::instance::{InstanceTask, PayloadSettings, instance_task};
@@ -47,7 +91,8 @@
 //! # Where the payload goes
 //! The payload is the value in MessagePack with field names (so added fields with
 //! `#[serde(default)]` and reordered fields keep old payloads loadable), compressed with zlib.
-//! [`PayloadSettings`] chooses where it travels:
+//! [`PayloadSettings`] (for `package` and `run --sandbox`: `--payload-store`, `--payload-mode`,
+//! `--inline-threshold`) choose where it travels:
 //!
 //! | mode | loader args | when |
 //! |------|-------------|------|
@@ -72,33 +117,42 @@
 
 mod cache;
 mod codec;
+mod deferred;
 mod error;
 mod loader_args;
 mod payload;
+mod provider;
 mod registry;
 mod resolver;
+mod typed;
 
+pub use crate::settings::{DEFAULT_INLINE_THRESHOLD, PayloadMode, PayloadSettings};
 pub use cache::{CACHE_MAX_BYTES_ENV, DEFAULT_CACHE_MAX_BYTES, Fetched, PayloadCache};
 pub(crate) use codec::{compress, decompress, valid_sha256};
 pub use codec::{decode_value, encode_payload, encode_value, sha256_hex};
+pub use deferred::{
+    InstancePayload, instance_tasks_in, stage, stage_workflow, task_of, task_of_encoded,
+};
 pub use error::InstanceError;
 pub(crate) use loader_args::shorten;
 pub use loader_args::{LoaderArgs, inline_loader_args, offloaded_loader_args};
 pub(crate) use payload::put_if_absent;
+pub(crate) use payload::warn_naive;
 pub use payload::{
-    PayloadMode, PayloadSettings, Placement, PreparedTask, UploadOutcome, content_uri,
-    instance_task, instance_task_uploaded, upload_payloads,
+    Placement, PreparedTask, UploadOutcome, content_uri, instance_task, instance_task_uploaded,
+    upload_payloads,
+};
+pub use provider::{
+    InstanceProvider, Instances, ProviderArgs, ProviderError, declared, registered_providers,
 };
 pub(crate) use registry::check_registered;
 pub use registry::{InstanceTask, InstanceType, find_type, registered_types};
 pub use resolver::{INSTANCE_RESOLVER, InstanceResolver};
+#[doc(hidden)]
+pub use typed::{arc_value, failed_node_task};
 
 /// The `--resolver` location of the instance resolver.
 pub const INSTANCE_RESOLVER_LOCATION: &str = "flytekit.resolver.instance";
-
-/// The default inline threshold: encoded payloads (base64 characters) up to this size travel in
-/// the loader args; larger ones are offloaded in [`PayloadMode::Auto`].
-pub const DEFAULT_INLINE_THRESHOLD: usize = 4 * 1024;
 
 /// No payload is ever inlined above this many base64 characters, in any mode (naive included).
 /// Two limits set it: Linux refuses to start a process with a single argument of 128 KiB or more
@@ -277,6 +331,59 @@ mod tests {
         // Unregistered types are refused at registration.
         let e = instance_task(&Unregistered { x: 1 }, &PayloadSettings::default()).unwrap_err();
         assert!(e.to_string().contains("register_instance_type!"), "{e}");
+    }
+
+    /// The builder form in a workflow built at run time: the nodes' instance tasks are found,
+    /// their payloads placed when the workflow is serialized and staged where their args say.
+    #[tokio::test]
+    async fn instance_tasks_in_built_workflows_are_placed_at_serialization() {
+        use crate::workflow::WorkflowBuilder;
+        let small = task_of(&unit(10)).unwrap();
+        let mut big_value = unit(100_000);
+        big_value.factor = 4;
+        let big = task_of(&big_value).unwrap();
+        assert_eq!(small.instance_payload().unwrap().type_tag(), Unit::TYPE_TAG);
+        let wf = WorkflowBuilder::new("tests.built");
+        wf.add_node(small.clone(), vec![]);
+        wf.add_node(big.clone(), vec![]);
+        let wf = wf.build().unwrap();
+        let found: Vec<String> = instance_tasks_in(std::slice::from_ref(&wf))
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
+        assert_eq!(found, ["tests.unit_3", "tests.unit_4"]);
+
+        // Without a payload store the large payload cannot be placed.
+        let none = crate::settings::SerializationSettings::new("p", "d", "v")
+            .with_default_image("ghcr.io/a/b:1");
+        let e = wf.closure(&none).unwrap_err().to_string();
+        assert!(e.contains("tests.unit_4") && e.contains("offload"), "{e}");
+
+        let settings = none.with_payloads(PayloadSettings::default().offload_to("memory://built"));
+        let closure = wf.closure(&settings).unwrap();
+        let args: Vec<Vec<String>> = closure
+            .tasks
+            .iter()
+            .map(|t| match &t.target {
+                Some(flytekit_idl::core::task_template::Target::Container(c)) => c.args.clone(),
+                _ => panic!("container"),
+            })
+            .collect();
+        assert!(args[0].iter().any(|a| a == "inline"), "{:?}", args[0]);
+        let uri = content_uri("memory://built", big.instance_payload().unwrap().sha256());
+        assert!(args[1].contains(&uri), "{:?}", args[1]);
+
+        let storage = Storage::new();
+        let staged = stage_workflow(&wf, &settings, &storage).await.unwrap();
+        assert_eq!(staged[0], UploadOutcome::Inline);
+        assert!(matches!(staged[1], UploadOutcome::Uploaded { .. }));
+        let cache = PayloadCache::new(tempfile::tempdir().unwrap().keep());
+        let i = args[1].iter().position(|a| a == "--").unwrap();
+        let loaded = INSTANCE_RESOLVER
+            .load_with(&storage, &cache, &args[1][i + 1..])
+            .await
+            .unwrap();
+        assert_eq!(loaded.name(), "tests.unit_4");
     }
 
     #[tokio::test]

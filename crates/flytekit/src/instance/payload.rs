@@ -7,82 +7,11 @@ use super::codec::{compress, encode_value, sha256_hex};
 use super::loader_args::{inline_loader_args, offloaded_loader_args};
 use super::registry::{InstanceTask, check_registered};
 use super::{
-    DEFAULT_INLINE_THRESHOLD, INLINE_HARD_LIMIT, INSTANCE_RESOLVER_LOCATION, InstanceError,
-    MAX_OFFLOADED_LOADER_ARGS,
+    INLINE_HARD_LIMIT, INSTANCE_RESOLVER_LOCATION, InstanceError, MAX_OFFLOADED_LOADER_ARGS,
 };
+use crate::settings::{PayloadMode, PayloadSettings};
 use crate::storage::{Storage, StorageError};
 use crate::task::Task;
-
-/// Where payloads travel (see the module docs).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PayloadMode {
-    /// Inline up to the inline threshold, offloaded above it (needs an offload prefix).
-    #[default]
-    Auto,
-    /// Always offloaded (needs an offload prefix).
-    Offload,
-    /// Always inline, like flytekit's `ExperimentalNaiveCloudPickleResolver`: every registration
-    /// logs a warning, and payloads over [`INLINE_HARD_LIMIT`] are refused. Opt in explicitly.
-    Naive,
-}
-
-/// How [`instance_task`] places payloads.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PayloadSettings {
-    /// The mode.
-    pub mode: PayloadMode,
-    /// Inline payloads up to this many base64 characters in [`PayloadMode::Auto`] (default
-    /// [`DEFAULT_INLINE_THRESHOLD`]; values over [`INLINE_HARD_LIMIT`] act as the hard limit).
-    pub inline_threshold: usize,
-    /// Where offloaded payloads are uploaded (`s3://bucket/prefix`, `gs://...`, a local path):
-    /// each to `<prefix>/sha256-<hex>`.
-    pub offload_prefix: Option<String>,
-}
-
-impl Default for PayloadSettings {
-    fn default() -> Self {
-        Self {
-            mode: PayloadMode::Auto,
-            inline_threshold: DEFAULT_INLINE_THRESHOLD,
-            offload_prefix: None,
-        }
-    }
-}
-
-impl PayloadSettings {
-    /// The defaults: [`PayloadMode::Auto`], 4 KiB threshold, no offload prefix.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Offloads payloads to `prefix` (each to `<prefix>/sha256-<hex>`).
-    pub fn offload_to(mut self, prefix: impl Into<String>) -> Self {
-        self.offload_prefix = Some(prefix.into());
-        self
-    }
-
-    /// Sets the inline threshold (base64 characters).
-    pub fn inline_threshold(mut self, bytes: usize) -> Self {
-        self.inline_threshold = bytes;
-        self
-    }
-
-    /// Sets the mode.
-    pub fn mode(mut self, mode: PayloadMode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// Always offload (needs [`offload_to`](Self::offload_to)).
-    pub fn always_offload(self) -> Self {
-        self.mode(PayloadMode::Offload)
-    }
-
-    /// The naive mode: everything inline, with a warning and a hard size limit.
-    pub fn naive(self) -> Self {
-        self.mode(PayloadMode::Naive)
-    }
-}
 
 /// Where a prepared payload travels.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,50 +175,10 @@ pub fn instance_task<T: InstanceTask>(
     let raw_len = raw.len();
     let payload = compress(&raw)?;
     drop(raw);
-    let b64_len = base64::encoded_len(payload.len(), false).unwrap_or(usize::MAX);
-    let inline = match settings.mode {
-        PayloadMode::Naive => {
-            if b64_len > INLINE_HARD_LIMIT {
-                return Err(InstanceError::NaiveTooLarge {
-                    task: name,
-                    size: b64_len,
-                    limit: INLINE_HARD_LIMIT,
-                });
-            }
-            tracing::warn!(
-                "task {name}: naive instance payload ({b64_len} bytes) is inlined in the loader \
-                 args, so it lives in every TaskTemplate in FlyteAdmin and Propeller's memory; \
-                 offload it with PayloadSettings::offload_to(<prefix>) instead"
-            );
-            true
-        }
-        PayloadMode::Auto => b64_len <= settings.inline_threshold.min(INLINE_HARD_LIMIT),
-        PayloadMode::Offload => false,
-    };
-    let (placement, args) = if inline {
-        (Placement::Inline, inline_loader_args(T::TYPE_TAG, &payload))
-    } else {
-        let Some(prefix) = settings.offload_prefix.as_deref() else {
-            return Err(InstanceError::NeedsOffload {
-                task: name,
-                size: b64_len,
-                threshold: settings.inline_threshold.min(INLINE_HARD_LIMIT),
-                forced: settings.mode == PayloadMode::Offload,
-            });
-        };
-        let sha256 = sha256_hex(&payload);
-        let uri = content_uri(prefix, &sha256);
-        let args = offloaded_loader_args(T::TYPE_TAG, &uri, &sha256);
-        let len: usize = args.iter().map(String::len).sum();
-        if len > MAX_OFFLOADED_LOADER_ARGS {
-            return Err(InstanceError::LoaderArgsTooLong {
-                task: name,
-                len,
-                limit: MAX_OFFLOADED_LOADER_ARGS,
-            });
-        }
-        (Placement::Offloaded { uri, sha256 }, args)
-    };
+    let (placement, args) = place(T::TYPE_TAG, &name, &payload, settings)?;
+    if settings.mode == PayloadMode::Naive {
+        warn_naive(&name, payload.len());
+    }
     let task = value
         .task()
         .resolver(INSTANCE_RESOLVER_LOCATION, args)
@@ -305,6 +194,66 @@ pub fn instance_task<T: InstanceTask>(
         payload: Bytes::from(payload),
         raw_len,
     })
+}
+
+/// Warns that the payload of task `name` (`encoded_len` bytes) is inlined in naive mode.
+pub(crate) fn warn_naive(name: &str, encoded_len: usize) {
+    let b64_len = base64::encoded_len(encoded_len, false).unwrap_or(usize::MAX);
+    tracing::warn!(
+        "task {name}: naive instance payload ({b64_len} bytes) is inlined in the loader args, so \
+         it lives in every TaskTemplate in FlyteAdmin and Propeller's memory; offload it to a \
+         payload store instead (PayloadSettings::offload_to, or `package --payload-store`)"
+    );
+}
+
+/// Where the encoded `payload` of the task `name` (type `tag`) travels under `settings`, and the
+/// loader args that name it there: inline up to the threshold (always in naive mode, up to
+/// [`INLINE_HARD_LIMIT`]; callers warn, see [`warn_naive`]), else offloaded to
+/// `<prefix>/sha256-<hex>`.
+pub(crate) fn place(
+    tag: &str,
+    name: &str,
+    payload: &[u8],
+    settings: &PayloadSettings,
+) -> Result<(Placement, Vec<String>), InstanceError> {
+    let b64_len = base64::encoded_len(payload.len(), false).unwrap_or(usize::MAX);
+    let inline = match settings.mode {
+        PayloadMode::Naive => {
+            if b64_len > INLINE_HARD_LIMIT {
+                return Err(InstanceError::NaiveTooLarge {
+                    task: name.to_string(),
+                    size: b64_len,
+                    limit: INLINE_HARD_LIMIT,
+                });
+            }
+            true
+        }
+        PayloadMode::Auto => b64_len <= settings.inline_threshold.min(INLINE_HARD_LIMIT),
+        PayloadMode::Offload => false,
+    };
+    if inline {
+        return Ok((Placement::Inline, inline_loader_args(tag, payload)));
+    }
+    let Some(prefix) = settings.offload_prefix.as_deref() else {
+        return Err(InstanceError::NeedsOffload {
+            task: name.to_string(),
+            size: b64_len,
+            threshold: settings.inline_threshold.min(INLINE_HARD_LIMIT),
+            forced: settings.mode == PayloadMode::Offload,
+        });
+    };
+    let sha256 = sha256_hex(payload);
+    let uri = content_uri(prefix, &sha256);
+    let args = offloaded_loader_args(tag, &uri, &sha256);
+    let len: usize = args.iter().map(String::len).sum();
+    if len > MAX_OFFLOADED_LOADER_ARGS {
+        return Err(InstanceError::LoaderArgsTooLong {
+            task: name.to_string(),
+            len,
+            limit: MAX_OFFLOADED_LOADER_ARGS,
+        });
+    }
+    Ok((Placement::Offloaded { uri, sha256 }, args))
 }
 
 /// [`instance_task`] followed by [`PreparedTask::upload`]: the task, ready for `Task::template`.

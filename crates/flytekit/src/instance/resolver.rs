@@ -62,14 +62,26 @@ impl TaskResolver for InstanceResolver {
 
     fn loader_args(
         &self,
-        _settings: &SerializationSettings,
+        settings: &SerializationSettings,
         task: &Task,
     ) -> Result<Vec<String>, ResolveError> {
-        Err(ResolveError::Other(format!(
-            "task {} names the instance resolver but carries no loader args; build instance \
-             tasks with flytekit::instance::instance_task",
-            task.name()
-        )))
+        self.target(settings, task).map(|(_, args)| args)
+    }
+
+    fn target(
+        &self,
+        settings: &SerializationSettings,
+        task: &Task,
+    ) -> Result<(String, Vec<String>), ResolveError> {
+        let Some(payload) = task.instance_payload() else {
+            return Err(ResolveError::Other(format!(
+                "task {} names the instance resolver but carries neither loader args nor a \
+                 payload; build instance tasks with flytekit::instance::task_of (or \
+                 #[instance_task])",
+                task.name()
+            )));
+        };
+        super::deferred::target(task, payload, settings).map_err(ResolveError::from)
     }
 
     async fn load_task(&self, args: &[String]) -> Result<Task, ResolveError> {

@@ -16,7 +16,7 @@ pub(crate) fn map_loader_args(
     spec: &MapSpec,
     settings: &SerializationSettings,
 ) -> Result<Vec<String>, ResolveError> {
-    let inner = &spec.inner;
+    let (resolver, inner_args) = crate::resolver::target(&spec.inner, settings)?;
     let mut args = vec![
         "vars".to_string(),
         spec.bound_inputs
@@ -25,9 +25,9 @@ pub(crate) fn map_loader_args(
             .collect::<Vec<_>>()
             .join(","),
         "resolver".to_string(),
-        inner.resolver_location().to_string(),
+        resolver,
     ];
-    args.extend(crate::resolver::loader_args(inner, settings)?);
+    args.extend(inner_args);
     Ok(args)
 }
 

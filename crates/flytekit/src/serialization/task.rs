@@ -54,15 +54,15 @@ impl Task {
         &self,
         settings: &SerializationSettings,
     ) -> Result<Vec<String>, SerializeError> {
-        let loader_args =
-            crate::resolver::loader_args(self, settings).map_err(|e| SerializeError::Resolver {
+        let (resolver, loader_args) =
+            crate::resolver::target(self, settings).map_err(|e| SerializeError::Resolver {
                 task: self.name().to_string(),
                 message: e.to_string(),
             })?;
         Ok(entrypoint_command(
             &settings.binary,
             "execute",
-            self.resolver_location(),
+            &resolver,
             loader_args,
         ))
     }

@@ -410,10 +410,11 @@ fn short_detail(err: &(dyn std::error::Error + 'static), text: &str) -> String {
     }
     if let Some(i) = text.find("after ") {
         let rest = &text[i + "after ".len()..];
-        if let Some((n, tail)) = rest.split_once(' ') {
-            if tail.starts_with("retries") && n.chars().all(|c| c.is_ascii_digit()) {
-                parts.push(format!("{n} retries"));
-            }
+        if let Some((n, tail)) = rest.split_once(' ')
+            && tail.starts_with("retries")
+            && n.chars().all(|c| c.is_ascii_digit())
+        {
+            parts.push(format!("{n} retries"));
         }
     }
     if parts.is_empty() {

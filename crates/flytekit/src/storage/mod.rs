@@ -269,6 +269,30 @@ impl Storage {
         })
     }
 
+    /// The store and object path behind `uri`, for readers that drive the store themselves
+    /// (Parquet's async reader fetches footers and column chunks by range).
+    pub(crate) fn object_store(
+        &self,
+        uri: &str,
+    ) -> Result<(Arc<dyn ObjectStore>, ObjectPath), StorageError> {
+        let target = self.route(uri)?;
+        Ok((target.store, target.path))
+    }
+
+    /// A failure of `op` on `uri` reported by the store itself, classified as this storage
+    /// classifies its own failures.
+    pub(crate) fn store_error(
+        &self,
+        uri: &str,
+        op: &'static str,
+        source: object_store::Error,
+    ) -> StorageError {
+        match self.route(uri) {
+            Ok(target) => target.err(op, source),
+            Err(e) => e,
+        }
+    }
+
     fn build_remote(
         &self,
         uri: &str,
@@ -317,14 +341,14 @@ impl Storage {
                 if let Some(region) = &s3.region {
                     builder = builder.with_region(region);
                 }
-                if !s3.iam_only {
-                    if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
-                        builder = builder
-                            .with_access_key_id(id)
-                            .with_secret_access_key(secret);
-                        if let Some(token) = &s3.session_token {
-                            builder = builder.with_token(token);
-                        }
+                if !s3.iam_only
+                    && let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key)
+                {
+                    builder = builder
+                        .with_access_key_id(id)
+                        .with_secret_access_key(secret);
+                    if let Some(token) = &s3.session_token {
+                        builder = builder.with_token(token);
                     }
                 }
                 let store = builder.build().map_err(|e| {

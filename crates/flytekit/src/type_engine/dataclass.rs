@@ -70,10 +70,11 @@ pub fn json_schema(title: &str, fields: &[Field]) -> JsonValue {
             None => required.push(Value::String(field.name.to_string())),
             Some(default) => {
                 let value = default();
-                if !value.is_array() && !value.is_object() {
-                    if let Value::Object(o) = &mut schema {
-                        o.insert("default".to_string(), value);
-                    }
+                if !value.is_array()
+                    && !value.is_object()
+                    && let Value::Object(o) = &mut schema
+                {
+                    o.insert("default".to_string(), value);
                 }
             }
         }

@@ -5,7 +5,8 @@ use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use flytekit_idl::core::{
     Binary, Blob, BlobMetadata, Literal, LiteralCollection, LiteralMap, LiteralType, SimpleType,
-    Union, literal, literal_type, primitive, scalar,
+    StructuredDataset, StructuredDatasetMetadata, StructuredDatasetType, Union, literal,
+    literal_type, primitive, scalar,
 };
 use serde_json::{Map, Value, json};
 
@@ -20,8 +21,8 @@ use super::{JsonValue, TypeError, type_tag_of};
 /// parses as one (so `--x 3` and `--x "3"` both work); datetimes from RFC 3339 strings (a naive
 /// datetime or a date is taken as UTC); durations from a number of seconds or a string such as
 /// `"90"`, `"1.5s"`, `"2m"`, `"1h"`; structs from an object (written as msgpack, as flytekit does);
-/// enums from one of their values; files and directories from a URI or path; optionals from `null`
-/// or a value of the inner type.
+/// enums from one of their values; files, directories and structured datasets from a URI or path;
+/// optionals from `null` or a value of the inner type.
 pub fn literal_from_json(t: &LiteralType, value: &JsonValue) -> Result<Literal, TypeError> {
     from_json(t, value, 0)
 }
@@ -191,10 +192,13 @@ fn from_json(t: &LiteralType, value: &Value, depth: usize) -> Result<Literal, Ty
                 errors.join("; ")
             )))
         }
-        Some(literal_type::Type::Schema(_))
-        | Some(literal_type::Type::StructuredDatasetType(_)) => Err(invalid(
-            "schemas and structured datasets cannot be given as JSON yet; pass them from a task"
-                .to_string(),
+        Some(literal_type::Type::StructuredDatasetType(sd)) => match value {
+            // A Parquet file or directory of parts (a local path or a URI).
+            Value::String(uri) => dataset_literal(sd, uri).map_err(invalid),
+            _ => Err(wrong()),
+        },
+        Some(literal_type::Type::Schema(_)) => Err(invalid(
+            "schemas cannot be given as JSON yet; pass them from a task".to_string(),
         )),
     }
 }
@@ -299,6 +303,36 @@ fn check_value(t: &LiteralType, value: &Value, depth: usize) -> Result<(), Strin
     }
 }
 
+/// The literal of type `t` (a structured dataset type) for a dataset at `uri`, as `run` makes it
+/// from a command-line value: a local path (made absolute; it must exist) or a remote URI, with
+/// the declared columns and format.
+fn dataset_literal(t: &StructuredDatasetType, uri: &str) -> Result<Literal, String> {
+    let uri = uri.trim();
+    if uri.is_empty() {
+        return Err("give a Parquet file or a directory of Parquet files".into());
+    }
+    let uri = if crate::storage::is_local(uri) {
+        let path = crate::storage::local_path(uri).map_err(|e| e.to_string())?;
+        if !path.exists() {
+            return Err(format!(
+                "{} does not exist; give a Parquet file or a directory of Parquet files",
+                path.display()
+            ));
+        }
+        path.display().to_string()
+    } else {
+        uri.to_string()
+    };
+    Ok(scalar_literal(scalar::Value::StructuredDataset(Box::new(
+        StructuredDataset {
+            uri,
+            metadata: Some(StructuredDatasetMetadata {
+                structured_dataset_type: Some(t.clone()),
+            }),
+        },
+    ))))
+}
+
 /// Adjusts the JSON of a struct value to what mashumaro reads for the field types recorded in the
 /// struct type's `structure.dataclass_type`: integers become floats in `FLOAT` fields, duration
 /// strings (`"90s"`) become seconds in `DURATION` fields; nested structs, lists, maps and optionals
@@ -382,10 +416,10 @@ fn parse_datetime(s: &str) -> Result<DateTime<Utc>, String> {
             return Ok(t.and_utc());
         }
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(t.and_utc());
-        }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
     }
     Err(format!(
         "\"{s}\" is not a datetime; use RFC 3339, e.g. 2024-01-31T12:00:00Z"

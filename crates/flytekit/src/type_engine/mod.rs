@@ -19,6 +19,7 @@
 //! | `#[derive(FlyteType)]` struct | `STRUCT` (msgpack binary) | `@dataclass` |
 //! | `#[derive(FlyteType)]` unit-only enum | enum of strings | `enum.Enum` with string values |
 //! | [`FlyteFile`](crate::FlyteFile), [`FlyteDirectory`](crate::FlyteDirectory) | blob | `FlyteFile`, `FlyteDirectory` |
+//! | [`StructuredDataset<C>`](crate::dataset::StructuredDataset) | structured dataset | `Annotated[StructuredDataset, kwtypes(...)]`, `pd.DataFrame` |
 //!
 //! Conversions are `async` because some types move data: a [`FlyteFile`](crate::FlyteFile) uploads
 //! its local file when it becomes a literal and downloads it when read. Plain values never await.
@@ -41,6 +42,7 @@ pub mod literals;
 mod render;
 mod scalars;
 pub mod serde_duration;
+mod structured;
 
 pub use json::{literal_from_json, literal_to_json};
 pub use render::{describe_literal, describe_type, type_tag_of};
@@ -51,6 +53,7 @@ pub use scalars::{
 /// A JSON value, as used for JSON schemas and [`literal_to_json`]. Re-exported so generated code
 /// does not need its own `serde_json` dependency.
 pub use serde_json::Value as JsonValue;
+pub use structured::dataset_casts_from;
 
 /// A Rust type that maps to a Flyte type.
 ///
@@ -219,6 +222,10 @@ pub enum TypeError {
     /// Moving blob data failed.
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    /// A structured dataset could not be found, read or written: a
+    /// `flytekit::dataset::DatasetError` (downcast the source to inspect it).
+    #[error(transparent)]
+    Dataset(Box<dyn std::error::Error + Send + Sync>),
     /// Anything else, with a message that says what to do.
     #[error("{0}")]
     Other(String),
@@ -271,6 +278,17 @@ impl TypeError {
     }
 }
 
+tokio::task_local! {
+    /// The input variable [`read_input`] is converting, for values that report errors later
+    /// (a dataset read while the task runs names its input).
+    static CURRENT_INPUT: String;
+}
+
+/// The name of the input variable being read by [`read_input`], if any.
+pub(crate) fn current_input() -> Option<String> {
+    CURRENT_INPUT.try_with(|name| name.clone()).ok()
+}
+
 /// Reads input variable `name` of type `T` from `inputs`; errors name the variable.
 pub async fn read_input<T: FlyteType>(
     inputs: &LiteralMap,
@@ -283,7 +301,8 @@ pub async fn read_input<T: FlyteType>(
         .ok_or_else(|| TypeError::MissingVariable {
             name: name.to_string(),
         })?;
-    T::from_literal(literal, cx)
+    CURRENT_INPUT
+        .scope(name.to_string(), T::from_literal(literal, cx))
         .await
         .map_err(|e| e.for_variable(name))
 }
@@ -316,7 +335,8 @@ pub async fn to_literal_map<T: FlyteType>(
 }
 
 /// Whether a value of type `got` can be bound to a variable of type `expected`: the same kind of
-/// type (metadata such as JSON schemas is not compared), or one of the variants of a union.
+/// type (metadata such as JSON schemas is not compared), one of the variants of a union, or a
+/// structured dataset that has the expected columns (Propeller's rule).
 pub(crate) fn compatible(expected: &LiteralType, got: &LiteralType) -> bool {
     use flytekit_idl::core::literal_type::Type;
     match (&expected.r#type, &got.r#type) {
@@ -333,6 +353,9 @@ pub(crate) fn compatible(expected: &LiteralType, got: &LiteralType) -> bool {
         (Some(Type::Simple(a)), Some(Type::Simple(b))) => a == b,
         (Some(Type::Blob(a)), Some(Type::Blob(b))) => a.dimensionality == b.dimensionality,
         (Some(Type::EnumType(a)), Some(Type::EnumType(b))) => a.values == b.values,
+        (Some(Type::StructuredDatasetType(a)), Some(Type::StructuredDatasetType(b))) => {
+            dataset_casts_from(b, a).is_ok()
+        }
         (a, b) => a == b,
     }
 }

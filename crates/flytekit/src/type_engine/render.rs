@@ -46,11 +46,26 @@ pub fn describe_type(t: &LiteralType) -> String {
         }
         Some(literal_type::Type::Schema(_)) => "schema".to_string(),
         Some(literal_type::Type::StructuredDatasetType(sd)) => {
-            if sd.format.is_empty() {
-                "structured dataset".to_string()
-            } else {
-                format!("structured dataset ({})", sd.format)
+            let mut s = "structured dataset".to_string();
+            if !sd.format.is_empty() {
+                s.push_str(&format!(" ({})", sd.format));
             }
+            if !sd.columns.is_empty() {
+                let columns: Vec<String> = sd
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let t = c
+                            .literal_type
+                            .as_ref()
+                            .map(describe_type)
+                            .unwrap_or_default();
+                        format!("{}: {t}", c.name)
+                    })
+                    .collect();
+                s.push_str(&format!(" with columns [{}]", columns.join(", ")));
+            }
+            s
         }
     }
 }

@@ -41,6 +41,7 @@
 //! [`WorkflowBuilder::build`].
 
 mod binding;
+mod dataset;
 mod entity;
 mod launch_plan;
 
@@ -472,6 +473,21 @@ impl<'w, T> Promise<'w, T> {
         self.wf.reference(self.source)
     }
 
+    /// The same promise typed as `U`, for another typed view of the same value (a dataset's
+    /// declared columns); the caller checks that the types are compatible.
+    pub(crate) fn retyped<U>(self) -> Promise<'w, U> {
+        Promise {
+            wf: self.wf,
+            source: self.source,
+            _type: PhantomData,
+        }
+    }
+
+    /// The workflow under construction this promise belongs to.
+    pub(crate) fn builder(&self) -> &'w WorkflowBuilder {
+        self.wf
+    }
+
     pub(crate) fn binding_in(&self, wf: &WorkflowBuilder) -> Result<BindingData, WorkflowError> {
         if !std::ptr::eq(self.wf, wf) {
             return Err(WorkflowError::ForeignPromise {
@@ -581,10 +597,10 @@ impl<'w> NodeRef<'w> {
         }
         if self.index != target.index {
             let mut st = self.wf.state.borrow_mut();
-            if let Some(n) = st.nodes.get_mut(target.index as usize) {
-                if !n.upstream.contains(&(self.index as usize)) {
-                    n.upstream.push(self.index as usize);
-                }
+            if let Some(n) = st.nodes.get_mut(target.index as usize)
+                && !n.upstream.contains(&(self.index as usize))
+            {
+                n.upstream.push(self.index as usize);
             }
         }
         next
@@ -831,13 +847,13 @@ impl WorkflowBuilder {
         let index = st.nodes.len();
         let id = format!("n{index}");
         let entity_name = entity.name().to_string();
-        if let Entity::Workflow(w) = &entity {
-            if let Err(e) = w.check() {
-                st.errors.push(WorkflowError::SubWorkflow {
-                    workflow: w.name().to_string(),
-                    source: Box::new(e),
-                });
-            }
+        if let Entity::Workflow(w) = &entity
+            && let Err(e) = w.check()
+        {
+            st.errors.push(WorkflowError::SubWorkflow {
+                workflow: w.name().to_string(),
+                source: Box::new(e),
+            });
         }
         let declared = variables(entity.interface().inputs.as_ref());
         let mut bindings: Vec<Binding> = Vec::new();
@@ -912,10 +928,10 @@ impl WorkflowBuilder {
                     if let Some(i) = node_id
                         .strip_prefix('n')
                         .and_then(|s| s.parse::<usize>().ok())
+                        && i < index
+                        && !upstream.contains(&i)
                     {
-                        if i < index && !upstream.contains(&i) {
-                            upstream.push(i);
-                        }
+                        upstream.push(i);
                     }
                 });
             }

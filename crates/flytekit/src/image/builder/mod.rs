@@ -215,10 +215,10 @@ impl ImageBuildEngine {
         let builder = self.get_builder(flat.builder.as_deref())?;
         let built = builder.should_build(&flat).await?;
         if built {
-            if let Some(real) = builder.build_image(&flat).await? {
-                if let Ok(mut names) = self.real_names.lock() {
-                    names.insert(name.clone(), real);
-                }
+            if let Some(real) = builder.build_image(&flat).await?
+                && let Ok(mut names) = self.real_names.lock()
+            {
+                names.insert(name.clone(), real);
             }
         } else {
             tracing::info!("image {name} exists; skipping the build");
