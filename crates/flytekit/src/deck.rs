@@ -56,22 +56,11 @@ impl Deck {
         let mut html =
             String::from("<table><thead><tr><th>name</th><th>value</th></tr></thead><tbody>");
         for n in names {
-            let literal = &map.literals[n];
-            let (value, cut) = render_value(literal, DECK_VALUE_LIMIT);
-            let note = if cut {
-                format!(
-                    "<p><em>The value was cut: the deck shows the first {} KiB of it (the literal is {} bytes).</em></p>",
-                    DECK_VALUE_LIMIT / 1024,
-                    literal.encoded_len()
-                )
-            } else {
-                String::new()
-            };
             let _ = write!(
                 html,
-                "<tr><td>{}</td><td><pre>{}</pre>{note}</td></tr>",
+                "<tr><td>{}</td><td>{}</td></tr>",
                 html_escape::encode_text(n),
-                html_escape::encode_text(&value)
+                literal_cell(&map.literals[n])
             );
         }
         html.push_str("</tbody></table>");
@@ -288,6 +277,22 @@ function handleLinkClick(li) {{
 "#,
         title = html_escape::encode_text(task_name),
     )
+}
+
+/// A literal's value as a deck table cell: its JSON in `<pre>`, cut at [`DECK_VALUE_LIMIT`] bytes
+/// with a note saying so.
+pub(crate) fn literal_cell(literal: &flytekit_idl::core::Literal) -> String {
+    let (value, cut) = render_value(literal, DECK_VALUE_LIMIT);
+    let note = if cut {
+        format!(
+            "<p><em>The value was cut: the deck shows the first {} KiB of it (the literal is {} bytes).</em></p>",
+            DECK_VALUE_LIMIT / 1024,
+            literal.encoded_len()
+        )
+    } else {
+        String::new()
+    };
+    format!("<pre>{}</pre>{note}", html_escape::encode_text(&value))
 }
 
 #[cfg(test)]
