@@ -684,6 +684,9 @@ pub(crate) fn body_block(c: &Call) -> TokenStream {
     quote! {
         async move {
             #(#reads)*
+            // The literals are read: free them before the body runs (large inputs are not held
+            // twice, as literals and as values, while the body works).
+            ::std::mem::drop(__flytekit_inputs);
             #[allow(clippy::let_unit_value)]
             let __flytekit_value = #value;
             #[allow(unused_mut)]

@@ -103,6 +103,12 @@ pub fn shifted(ps: Vec<Point>, dx: i64) -> Vec<Point> {
     shift::map_with(MapOptions::new(), ps, Bound(dx))
 }
 
+/// Squares every element through the `squares` sub-workflow, then sums.
+#[workflow]
+pub fn sum_of_squares(xs: Vec<i64>) -> i64 {
+    total(squares(xs))
+}
+
 /// Sums `n` increments of `base`, `base + 1`, ...: a graph shaped by the inputs.
 #[dynamic]
 pub fn fan(n: i64, base: i64) -> i64 {

@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use flytekit_idl::core::LiteralMap;
+use flytekit_idl::Message;
+use flytekit_idl::core::{Literal, LiteralMap};
 
 use crate::type_engine::literal_to_json;
 
@@ -47,20 +48,19 @@ impl Deck {
         Self::html(name, out)
     }
 
-    /// A deck with a two-column table of a literal map's values rendered as JSON.
+    /// A deck with a two-column table of a literal map's values rendered as JSON. Each value
+    /// shows at most [`DECK_VALUE_LIMIT`] bytes of its rendering, with a note where it was cut.
     pub fn literal_map(name: impl Into<String>, map: &LiteralMap) -> Self {
         let mut names: Vec<&String> = map.literals.keys().collect();
         names.sort();
         let mut html =
             String::from("<table><thead><tr><th>name</th><th>value</th></tr></thead><tbody>");
         for n in names {
-            let value = serde_json::to_string_pretty(&literal_to_json(&map.literals[n]))
-                .unwrap_or_else(|e| format!("<unrenderable: {e}>"));
             let _ = write!(
                 html,
-                "<tr><td>{}</td><td><pre>{}</pre></td></tr>",
+                "<tr><td>{}</td><td>{}</td></tr>",
                 html_escape::encode_text(n),
-                html_escape::encode_text(&value)
+                literal_cell(&map.literals[n])
             );
         }
         html.push_str("</tbody></table>");
@@ -83,6 +83,141 @@ impl Deck {
         }
         html.push_str("</tbody></table>");
         Self::html("Timeline", html)
+    }
+}
+
+/// The most of one input or output value that the Input and Output decks show: this many bytes
+/// of its JSON rendering (a 200 MB string input makes a deck of about this size, not 400 MB).
+pub const DECK_VALUE_LIMIT: usize = 64 * 1024;
+
+/// Literals up to this size (encoded) are rendered whole, then cut; larger ones are walked only
+/// as far as the limit.
+const RENDER_WHOLE_UP_TO: usize = 1024 * 1024;
+
+/// The JSON rendering of `literal`, at most about `limit` bytes, and whether it was cut.
+fn render_value(literal: &Literal, limit: usize) -> (String, bool) {
+    if literal.encoded_len() <= RENDER_WHOLE_UP_TO {
+        let mut text = serde_json::to_string_pretty(&literal_to_json(literal))
+            .unwrap_or_else(|e| format!("<unrenderable: {e}>"));
+        if text.len() <= limit {
+            return (text, false);
+        }
+        text.truncate(floor_char_boundary(&text, limit));
+        text.push_str(" …");
+        return (text, true);
+    }
+    let mut w = CappedJson {
+        out: String::new(),
+        limit,
+        cut: false,
+    };
+    w.literal(literal);
+    if w.cut {
+        w.out.push_str(" …");
+    }
+    (w.out, w.cut)
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Compact JSON of a large literal, written only up to a limit: collections, maps and strings are
+/// walked as far as the limit allows, so the work and memory are bounded by the limit.
+struct CappedJson {
+    out: String,
+    limit: usize,
+    cut: bool,
+}
+
+impl CappedJson {
+    fn full(&mut self) -> bool {
+        if self.out.len() >= self.limit {
+            self.cut = true;
+        }
+        self.cut
+    }
+
+    fn literal(&mut self, lit: &Literal) {
+        use flytekit_idl::core::{literal, primitive, scalar};
+        if self.full() {
+            return;
+        }
+        match &lit.value {
+            Some(literal::Value::Collection(c)) => {
+                self.out.push('[');
+                for (i, l) in c.literals.iter().enumerate() {
+                    if self.full() {
+                        return;
+                    }
+                    if i > 0 {
+                        self.out.push_str(", ");
+                    }
+                    self.literal(l);
+                }
+                self.out.push(']');
+            }
+            Some(literal::Value::Map(m)) => {
+                self.out.push('{');
+                for (i, (k, l)) in m.literals.iter().enumerate() {
+                    if self.full() {
+                        return;
+                    }
+                    if i > 0 {
+                        self.out.push_str(", ");
+                    }
+                    self.string(k);
+                    self.out.push_str(": ");
+                    self.literal(l);
+                }
+                self.out.push('}');
+            }
+            Some(literal::Value::Scalar(s)) => match &s.value {
+                Some(scalar::Value::Primitive(p)) => match &p.value {
+                    Some(primitive::Value::StringValue(text)) => self.string(text),
+                    _ => self.small(lit),
+                },
+                Some(scalar::Value::Union(u)) => match u.value.as_deref() {
+                    Some(inner) => self.literal(inner),
+                    None => self.out.push_str("null"),
+                },
+                Some(scalar::Value::Binary(b))
+                    if b.value.len() > self.limit.saturating_sub(self.out.len()) =>
+                {
+                    let _ = write!(self.out, "<{} bytes of {:?} data>", b.value.len(), b.tag);
+                    self.cut = true;
+                }
+                _ => self.small(lit),
+            },
+            _ => self.small(lit),
+        }
+    }
+
+    /// A JSON string, cut at the limit.
+    fn string(&mut self, text: &str) {
+        let room = self.limit.saturating_sub(self.out.len());
+        let shown = if text.len() > room {
+            self.cut = true;
+            &text[..floor_char_boundary(text, room)]
+        } else {
+            text
+        };
+        match serde_json::to_string(shown) {
+            Ok(quoted) if self.cut => self.out.push_str(&quoted[..quoted.len() - 1]),
+            Ok(quoted) => self.out.push_str(&quoted),
+            Err(_) => self.out.push_str("\"?\""),
+        }
+    }
+
+    /// A literal whose JSON is small (a number, a blob's URI, ...).
+    fn small(&mut self, lit: &Literal) {
+        let text = serde_json::to_string(&literal_to_json(lit))
+            .unwrap_or_else(|e| format!("<unrenderable: {e}>"));
+        self.out.push_str(&text);
     }
 }
 
@@ -144,6 +279,22 @@ function handleLinkClick(li) {{
     )
 }
 
+/// A literal's value as a deck table cell: its JSON in `<pre>`, cut at [`DECK_VALUE_LIMIT`] bytes
+/// with a note saying so.
+pub(crate) fn literal_cell(literal: &flytekit_idl::core::Literal) -> String {
+    let (value, cut) = render_value(literal, DECK_VALUE_LIMIT);
+    let note = if cut {
+        format!(
+            "<p><em>The value was cut: the deck shows the first {} KiB of it (the literal is {} bytes).</em></p>",
+            DECK_VALUE_LIMIT / 1024,
+            literal.encoded_len()
+        )
+    } else {
+        String::new()
+    };
+    format!("<pre>{}</pre>{note}", html_escape::encode_text(&value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +312,52 @@ mod tests {
         assert!(!page.contains("<img"));
         assert!(page.contains("&lt;b&gt;"));
         assert!(page.contains("<h1>Hi</h1>"));
+    }
+
+    #[test]
+    fn large_values_are_cut_with_a_note() {
+        use flytekit_idl::core::{
+            LiteralCollection, Primitive, Scalar, literal, primitive, scalar,
+        };
+        let string = |s: String| Literal {
+            value: Some(literal::Value::Scalar(Scalar {
+                value: Some(scalar::Value::Primitive(Primitive {
+                    value: Some(primitive::Value::StringValue(s)),
+                })),
+            })),
+            ..Default::default()
+        };
+        let int = |i: i64| Literal {
+            value: Some(literal::Value::Scalar(Scalar {
+                value: Some(scalar::Value::Primitive(Primitive {
+                    value: Some(primitive::Value::Integer(i)),
+                })),
+            })),
+            ..Default::default()
+        };
+        let long = Literal {
+            value: Some(literal::Value::Collection(LiteralCollection {
+                literals: (0..1_000_000).map(int).collect(),
+            })),
+            ..Default::default()
+        };
+        let map = LiteralMap {
+            literals: [
+                ("big".to_string(), string("é".repeat(3_000_000))),
+                ("long".to_string(), long),
+                ("small".to_string(), string("hi".into())),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let deck = Deck::literal_map("Input", &map);
+        assert!(
+            deck.html.len() < 3 * DECK_VALUE_LIMIT + 4096,
+            "{}",
+            deck.html.len()
+        );
+        assert_eq!(deck.html.matches("The value was cut").count(), 2);
+        assert!(deck.html.contains("&quot;hi&quot;") || deck.html.contains("\"hi\""));
+        assert!(deck.html.contains("[0, 1, 2"));
     }
 }

@@ -37,4 +37,17 @@ impl Task {
         }
         self.call_body(inputs, cx).await
     }
+
+    /// [`dispatch`](Self::dispatch), taking the inputs: a plain task's body frees them once it
+    /// has read its arguments, so a large input is not held twice (what the entrypoint uses).
+    pub(crate) async fn dispatch_owned(
+        &self,
+        inputs: LiteralMap,
+        cx: &ExecutionContext,
+    ) -> Result<LiteralMap, TaskError> {
+        if self.kind::<MapSpec>().is_some() || self.kind::<DynamicSpec>().is_some() {
+            return self.dispatch(&inputs, cx).await;
+        }
+        self.call_body_owned(inputs, cx).await
+    }
 }

@@ -314,19 +314,8 @@ async fn run(
     let bytes = tokio::fs::read(&local_inputs).await.map_err(|e| {
         TaskError::system_caused_by(format!("cannot read {}", local_inputs.display()), e)
     })?;
-    let inputs = decode_literal_map(&bytes).map_err(|e| {
-        TaskError::system(format!(
-            "the inputs file {} is not a flyteidl.core.LiteralMap: {e}",
-            args.inputs
-        ))
-    })?;
-    if task.config().enable_deck && task.config().deck_fields.contains(&DeckField::Input) {
-        cx.add_deck(crate::dataset::literal_map_deck("Input", &inputs, cx.conversion()).await);
-    }
-    let mut inputs = inputs;
-    crate::offload::resolve_inputs(cx.storage(), &mut inputs)
-        .await
-        .map_err(|e| TaskError::system_caused_by("cannot load an offloaded input", e))?;
+    let inputs = inputs_from_bytes(&bytes, &args.inputs, &task, cx).await?;
+    drop(bytes);
     let (mut outputs, interface) = match (task.map_spec(), task.dynamic_spec()) {
         (Some(map), _) if is_map => {
             let index = crate::contract::array_job_index(|k| std::env::var(k).ok())
@@ -360,7 +349,10 @@ async fn run(
                 DynamicOutcome::Outputs(o) => (o, task.interface().clone()),
             }
         }
-        _ => (task.dispatch(&inputs, cx).await?, task.interface().clone()),
+        _ => (
+            task.dispatch_owned(inputs, cx).await?,
+            task.interface().clone(),
+        ),
     };
     if let Some(limits) = crate::offload::Limits::from_env() {
         crate::offload::offload_outputs(
@@ -374,6 +366,29 @@ async fn run(
         .map_err(|e| TaskError::system_caused_by("cannot offload the outputs", e))?;
     }
     Ok(Some(Written::Outputs(outputs)))
+}
+
+/// The task's inputs from the bytes of `inputs.pb` (read from `origin`), as `execute` reads
+/// them: decoded, shown in the Input deck when the task has one, and with offloaded literals
+/// resolved through the context's storage. (The fuzz target `entrypoint_inputs` drives it.)
+pub async fn inputs_from_bytes(
+    bytes: &[u8],
+    origin: &str,
+    task: &Task,
+    cx: &ExecutionContext,
+) -> Result<LiteralMap, TaskError> {
+    let mut inputs = decode_literal_map(bytes).map_err(|e| {
+        TaskError::system(format!(
+            "the inputs file {origin} is not a flyteidl.core.LiteralMap: {e}"
+        ))
+    })?;
+    if task.config().enable_deck && task.config().deck_fields.contains(&DeckField::Input) {
+        cx.add_deck(crate::dataset::literal_map_deck("Input", &inputs, cx.conversion()).await);
+    }
+    crate::offload::resolve_inputs(cx.storage(), &mut inputs)
+        .await
+        .map_err(|e| e.into_task_error(task.name()))?;
+    Ok(inputs)
 }
 
 async fn write_error(

@@ -383,7 +383,10 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<Vec<String>, FastError> {
                     // Hard-link targets are relative to the archive root.
                     PathBuf::new()
                 };
-                if Path::new(&target).is_absolute() || escapes(&base, Path::new(&target)) {
+                if Path::new(&target).is_absolute()
+                    || escapes(&base, Path::new(&target))
+                    || resolves_outside(dest, &base, Path::new(&target))
+                {
                     return Err(refuse(format!(
                         "is a link to {target:?}, which points outside the destination"
                     )));
@@ -457,6 +460,69 @@ fn escapes(base: &Path, target: &Path) -> bool {
             }
             Component::CurDir => {}
             Component::RootDir | Component::Prefix(_) => return true,
+        }
+    }
+    false
+}
+
+/// Whether `target`, taken relative to `base` (a directory relative to `dest`), resolves outside
+/// `dest` when followed through the links already under `dest`, the way the OS follows them
+/// (`y -> .` makes `y/y/../..` two levels above `dest`). Absolute link targets, unreadable links
+/// and more than 40 hops (the kernel's limit) count as outside.
+fn resolves_outside(dest: &Path, base: &Path, target: &Path) -> bool {
+    use std::collections::VecDeque;
+    use std::ffi::OsString;
+    enum Step {
+        Name(OsString),
+        Up,
+    }
+    let steps = |p: &Path| -> Option<Vec<Step>> {
+        p.components()
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(Some(Step::Name(n.to_os_string()))),
+                Component::ParentDir => Some(Some(Step::Up)),
+                Component::CurDir => None,
+                Component::RootDir | Component::Prefix(_) => Some(None),
+            })
+            .collect()
+    };
+    let (Some(b), Some(t)) = (steps(base), steps(target)) else {
+        return true;
+    };
+    let mut pending: VecDeque<Step> = b.into_iter().chain(t).collect();
+    let mut at: Vec<OsString> = Vec::new();
+    let mut hops = 0;
+    while let Some(step) = pending.pop_front() {
+        match step {
+            Step::Up => {
+                if at.pop().is_none() {
+                    return true;
+                }
+            }
+            Step::Name(name) => {
+                at.push(name);
+                let here: PathBuf = at.iter().fold(dest.to_path_buf(), |p, n| p.join(n));
+                let is_link = std::fs::symlink_metadata(&here)
+                    .map(|m| m.file_type().is_symlink())
+                    .unwrap_or(false);
+                if !is_link {
+                    continue;
+                }
+                hops += 1;
+                let Ok(link) = std::fs::read_link(&here) else {
+                    return true;
+                };
+                let Some(link_steps) = steps(&link) else {
+                    return true;
+                };
+                if hops > 40 {
+                    return true;
+                }
+                at.pop();
+                for s in link_steps.into_iter().rev() {
+                    pending.push_front(s);
+                }
+            }
         }
     }
     false

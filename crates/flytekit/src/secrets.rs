@@ -29,12 +29,14 @@ impl fmt::Display for SecretValue {
     }
 }
 
-/// A secret that is neither in the environment nor on disk.
+/// A secret that is neither in the environment nor readable on disk.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "secret '{key}' of group '{group}' not found in env var {env_var} nor file {path}; add \
-     .secret(Secret::new(\"{group}\", \"{key}\")) (or secrets(...) in #[task]) so Flyte mounts it"
-)]
+#[error("secret '{key}' of group '{group}' not found in env var {env_var} nor file {path}{}", match file_problem {
+    None => format!(
+        "; add .secret(Secret::new(\"{group}\", \"{key}\")) (or secrets(...) in #[task]) so Flyte mounts it"
+    ),
+    Some(problem) => format!(": {problem}"),
+})]
 pub struct SecretError {
     /// The group.
     pub group: String,
@@ -44,6 +46,9 @@ pub struct SecretError {
     pub env_var: String,
     /// The file tried.
     pub path: String,
+    /// Why the file, which exists, could not be read (it is a directory, it is not readable, ...);
+    /// `None` when it does not exist.
+    pub file_problem: Option<String>,
 }
 
 /// Where secrets are looked up.
@@ -118,15 +123,24 @@ impl SecretsManager {
             }
         }
         let path = self.file(group, key, version);
-        match std::fs::read_to_string(&path) {
-            Ok(v) => Ok(SecretValue(v.trim().to_string())),
-            Err(_) => Err(SecretError {
-                group: group.to_string(),
-                key: key.to_string(),
-                env_var,
-                path: path.display().to_string(),
-            }),
-        }
+        let file_problem = match std::fs::read_to_string(&path) {
+            Ok(v) => return Ok(SecretValue(v.trim().to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(_) if path.is_dir() => Some(format!(
+                "{} is a directory, not a file; the secret's key names a file in it \
+                 (check the group and key, and FLYTE_SECRETS_DEFAULT_DIR)",
+                path.display()
+            )),
+            // The error kind only (never the content): e.g. permission denied, not UTF-8.
+            Err(e) => Some(format!("it cannot be read: {}", e.kind())),
+        };
+        Err(SecretError {
+            group: group.to_string(),
+            key: key.to_string(),
+            env_var,
+            path: path.display().to_string(),
+            file_problem,
+        })
     }
 }
 

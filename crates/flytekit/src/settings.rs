@@ -358,11 +358,14 @@ pub fn to_transport(settings: &SerializationSettings) -> String {
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
+    // Unset parts are null, as `pyflyte package` writes them; the container fills them in
+    // (`runtime_settings`).
+    let unset_is_null = |v: &str| (!v.is_empty()).then(|| v.to_string());
     let doc = json!({
         "image_config": settings.image_config,
-        "project": settings.project,
-        "domain": settings.domain,
-        "version": settings.version,
+        "project": unset_is_null(&settings.project),
+        "domain": unset_is_null(&settings.domain),
+        "version": unset_is_null(&settings.version),
         "env": if env.is_empty() { Value::Null } else { Value::Object(env) },
         "default_resources": settings.default_resources.as_ref().map(resources_json),
         "git_repo": Value::Null,

@@ -178,8 +178,9 @@ fn versions(cmd: &str, args: &[&str]) -> (String, Vec<String>) {
     (printed, versions)
 }
 
-/// Without `--version`, the version is a hash of what is shipped: stable across runs, changed by
-/// the environment, the images and fast registration; an explicit `--version` wins.
+/// Without `--version`, the printed version is a hash of what is shipped: stable across runs,
+/// changed by the environment, the images and fast registration. The files carry no version
+/// (the registrar's `--version` decides) unless `--content-version` or `--version` is given.
 #[test]
 fn versions_default_to_a_content_hash() {
     let t = std::time::Instant::now();
@@ -191,6 +192,9 @@ fn versions_default_to_a_content_hash() {
             .all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c)),
         "{v}"
     );
+    assert!(all.iter().all(String::is_empty), "{all:?}");
+    let (written, all) = versions("serialize", &["--content-version"]);
+    assert_eq!(written, v);
     assert!(all.iter().all(|x| *x == v), "{all:?} vs {v}");
     assert_eq!(versions("serialize", &[]).0, v, "same inputs, same version");
     assert_ne!(versions("serialize", &["--env", "A=1"]).0, v);
@@ -208,8 +212,8 @@ fn versions_default_to_a_content_hash() {
     // the bundle (and the fast-execute commands) make another, equally stable, version.
     let (p, all) = versions("package", &[]);
     assert_eq!(p, v);
-    assert!(all.iter().all(|x| *x == p));
-    let (f, all) = versions("package", &["--fast"]);
+    assert!(all.iter().all(String::is_empty));
+    let (f, all) = versions("package", &["--fast", "--content-version"]);
     assert_ne!(f, p);
     assert!(all.iter().all(|x| *x == f));
     assert_eq!(versions("package", &["--fast"]).0, f);

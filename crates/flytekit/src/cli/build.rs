@@ -82,9 +82,10 @@ pub(crate) async fn in_image_runs(
     quiet: bool,
 ) -> Result<std::sync::Arc<crate::engine::isolate::InImage>, String> {
     let reg = RegistrationArgs {
-        project: "sandbox".into(),
-        domain: "local".into(),
+        project: Some("sandbox".into()),
+        domain: Some("local".into()),
         version: Some("sandbox".into()),
+        content_version: false,
         image: images.to_vec(),
         binary: binary.map(str::to_string),
         env: Vec::new(),

@@ -8,6 +8,7 @@ pub(crate) mod instances;
 pub(crate) mod launch_plans;
 pub(crate) mod lookup;
 pub(crate) mod package;
+pub(crate) mod registrar;
 pub(crate) mod registration;
 pub(crate) mod remote;
 pub(crate) mod run;

@@ -4,8 +4,10 @@
 //! `fast<digest>.tar.gz` holding this binary, whose location `flytectl` fills into the
 //! `{{ .remote_package_path }}` placeholder of each task's `fast-execute` command.
 //!
-//! Without `--version` the version is a content hash ([`super::serialize`]'s module docs): of
-//! this binary, or with `--fast` of the bundle, and of the images, environment and entities.
+//! Identifiers are left for the registrar to fill unless `-p`/`-d`/`--version` are given, and
+//! the content version (a hash of this binary, or with `--fast` of the bundle, and of the images,
+//! environment and entities) is printed with the `flytectl register files` command that uses it
+//! ([`super::serialize`]'s module docs, [`super::registrar`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -45,10 +47,7 @@ pub struct PackageArgs {
 /// Entry point of `package`.
 pub async fn package(args: PackageArgs) -> ExitCode {
     match write_package(&args).await {
-        Ok(n) => {
-            eprintln!("wrote {} ({n} entities)", args.output.display());
-            ExitCode::SUCCESS
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -56,7 +55,7 @@ pub async fn package(args: PackageArgs) -> ExitCode {
     }
 }
 
-async fn write_package(args: &PackageArgs) -> Result<usize, String> {
+async fn write_package(args: &PackageArgs) -> Result<(), String> {
     let fast_dest = args.fast.then_some(args.dest_dir.as_str());
     let (mut settings, spec_images) =
         super::registration::registration_settings(&args.registration, fast_dest)?;
@@ -97,22 +96,33 @@ async fn write_package(args: &PackageArgs) -> Result<usize, String> {
         Some(b) => Ok(format!("fast-bundle:md5:{}", b.digest)),
         None => current_binary_digest(),
     };
-    let files = serialize_versioned(
+    let versioned = serialize_versioned(
         &workflows,
         &tasks,
         &mut settings,
-        args.registration.version.as_deref(),
+        &args.registration.versioning(),
         code,
     )?;
-    eprintln!("version: {}", settings.version);
-    let n = files.len();
+    let n = versioned.files.len();
     let output = args.output.clone();
-    tokio::task::spawn_blocking(move || {
-        write_tgz(&output, &files, bundle.as_ref().map(|b| b.path.as_path()))
+    let versioned = tokio::task::spawn_blocking(move || {
+        write_tgz(
+            &output,
+            &versioned.files,
+            bundle.as_ref().map(|b| b.path.as_path()),
+        )
+        .map(|()| versioned)
     })
     .await
     .map_err(|e| e.to_string())??;
-    Ok(n)
+    eprintln!("wrote {} ({n} entities)", args.output.display());
+    super::registrar::print_registration(
+        super::registrar::RegisterTarget::Archive(&args.output),
+        &args.registration,
+        &versioned.version,
+        versioned.written,
+    );
+    Ok(())
 }
 
 /// Writes the archive atomically (temporary file, then rename); entries carry no timestamps so

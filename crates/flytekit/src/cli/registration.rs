@@ -7,23 +7,29 @@ use std::collections::BTreeMap;
 use crate::image::{ImageBuildEngine, ImageSpec, spec_file};
 use crate::settings::{FastSerializationSettings, SerializationSettings};
 
-/// The version entities are serialized with before their content version is known.
-pub const VERSION_PLACEHOLDER: &str = "flytekit-rs-content-version-placeholder";
-
-/// Where and how entities are registered: shared by `serialize` and `package`.
-#[derive(Debug, Clone, clap::Args)]
+/// Where and how entities are registered: shared by `serialize`, `package` and `build`.
+///
+/// Without `-p`, `-d` or `--version`, every identifier is written with that part empty, as
+/// `pyflyte package` and `pyflyte serialize` write them, so that the registrar decides:
+/// `flytectl register files` fills empty parts from its own `-p`, `-d` and `--version`
+/// ([`super::registrar`]).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct RegistrationArgs {
-    /// Flyte project of the identifiers.
-    #[arg(long, short = 'p', default_value = "flytesnacks")]
-    pub project: String,
-    /// Flyte domain of the identifiers.
-    #[arg(long, short = 'd', default_value = "development")]
-    pub domain: String,
-    /// Version of the identifiers. Default: a hash of what is shipped (the binary, or the fast
-    /// bundle with `--fast`, the images, the environment and the serialized entities), so
-    /// unchanged code registers under the same version; printed to stderr as `version: <v>`.
+    /// Flyte project written into every identifier. Default: empty (flytectl's `-p` decides).
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Flyte domain written into every identifier. Default: empty (flytectl's `-d` decides).
+    #[arg(long, short = 'd')]
+    pub domain: Option<String>,
+    /// Version written into every identifier. Default: empty (flytectl's `--version` decides);
+    /// the content version (a hash of what is shipped) is printed with the command to register
+    /// under it.
     #[arg(long, short = 'v')]
     pub version: Option<String>,
+    /// Write the content version into every identifier (flytectl then keeps it and ignores its
+    /// own `--version` unless given `--force`).
+    #[arg(long, conflicts_with = "version")]
+    pub content_version: bool,
     /// Images: `uri` (the default image) or `name=uri`, repeatable; tasks without an image use
     /// the default (also taken from `FLYTE_INTERNAL_IMAGE`).
     #[arg(long, short = 'i', value_name = "[NAME=]URI")]
@@ -37,8 +43,9 @@ pub struct RegistrationArgs {
 }
 
 impl RegistrationArgs {
-    /// The serialization settings these arguments describe; without `--version` their version
-    /// is [`VERSION_PLACEHOLDER`] (see [`serialize_versioned`](super::serialize::serialize_versioned)).
+    /// The serialization settings these arguments describe; the version is `--version` or empty
+    /// (see [`serialize_versioned`](super::serialize::serialize_versioned) for the content
+    /// version).
     pub fn settings(&self) -> Result<SerializationSettings, String> {
         let image_config = crate::image::ImageConfig::from_cli_values(&self.image, "image")
             .map_err(|e| e.to_string())?;
@@ -49,20 +56,47 @@ impl RegistrationArgs {
                 .ok_or_else(|| format!("--env {kv}: expected KEY=VALUE"))?;
             env.push((k.to_string(), v.to_string()));
         }
-        let version = self.version.as_deref().unwrap_or(VERSION_PLACEHOLDER);
-        if version.is_empty() {
+        if self.version.as_deref() == Some("") {
             return Err(
-                "--version is empty; give a version, or leave it out to use a content hash".into(),
+                "--version is empty; give a version, or leave it out for the registrar to choose"
+                    .into(),
             );
         }
-        let mut s = SerializationSettings::new(&self.project, &self.domain, version)
-            .with_image_config(image_config);
+        let mut s = SerializationSettings::new(
+            self.project.as_deref().unwrap_or_default(),
+            self.domain.as_deref().unwrap_or_default(),
+            self.version.as_deref().unwrap_or_default(),
+        )
+        .with_image_config(image_config);
         s.env = env;
         if let Some(b) = &self.binary {
             s.binary = b.clone();
         }
         Ok(s)
     }
+
+    /// How the version of the identifiers is chosen.
+    pub fn versioning(&self) -> Versioning {
+        match (&self.version, self.content_version) {
+            (Some(v), _) => Versioning::Given(v.clone()),
+            (None, true) => Versioning::ContentWritten,
+            (None, false) => Versioning::ContentPrinted,
+        }
+    }
+}
+
+/// How the version of a registration's identifiers is chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Versioning {
+    /// `--version`: written into every identifier.
+    Given(String),
+    /// The default of `serialize`/`package`: identifiers carry no version (the registrar's
+    /// `--version` decides); the content version is computed and printed for the registration
+    /// command.
+    ContentPrinted,
+    /// `--content-version`, and `register` without `--version` (it is the registrar): the
+    /// content version is written into every identifier.
+    ContentWritten,
 }
 
 /// The images of `--image` values that are ImageSpec YAML files, by image name.

@@ -25,7 +25,7 @@ use flytekit_remote::{
     Entity as RemoteEntity, Outputs, PlatformConfig, RegisterError, Remote, RemoteError, WatchEvent,
 };
 
-use super::registration::RegistrationArgs;
+use super::registration::{RegistrationArgs, Versioning};
 use super::serialize::{SerializedEntity, current_binary_digest, serialize_versioned};
 use crate::settings::{FastSerializationSettings, SerializationSettings};
 use crate::task::Task;
@@ -346,9 +346,10 @@ async fn prepare(
 ) -> Result<(Vec<RemoteEntity>, SerializationSettings), RemoteCommandError> {
     // Project, domain and version are always known here: they come from the flags or config.
     let mut settings = RegistrationArgs {
-        project: cluster.project.clone(),
-        domain: cluster.domain.clone(),
+        project: Some(cluster.project.clone()),
+        domain: Some(cluster.domain.clone()),
         version: options.version.clone(),
+        content_version: false,
         image: options.image.clone(),
         binary: options.binary.clone(),
         env: options.env.clone(),
@@ -387,14 +388,18 @@ async fn prepare(
         }
         code = Some(format!("fast-bundle:md5:{}", bundle.digest));
     }
-    let files: Vec<SerializedEntity> = serialize_versioned(
-        workflows,
-        tasks,
-        &mut settings,
-        options.version.as_deref(),
-        || code.map_or_else(current_binary_digest, Ok),
-    )
-    .map_err(RemoteCommandError::Prepare)?;
+    // `register` is the registrar: without --version it writes the content version itself
+    // (as flytectl writes its --version into empty identifiers).
+    let versioning = match &options.version {
+        Some(v) => Versioning::Given(v.clone()),
+        None => Versioning::ContentWritten,
+    };
+    let files: Vec<SerializedEntity> =
+        serialize_versioned(workflows, tasks, &mut settings, &versioning, || {
+            code.map_or_else(current_binary_digest, Ok)
+        })
+        .map_err(RemoteCommandError::Prepare)?
+        .files;
     eprintln!("version: {}", settings.version);
     let entities = files
         .iter()

@@ -4,18 +4,24 @@
 //! included) and `_3.pb` for its default launch plan (`admin.LaunchPlan`).
 //!
 //! ```text
-//! <binary> serialize --project p --domain development [--version v1] -o out/ [WORKFLOW...]
+//! <binary> serialize -o out/ [-p PROJECT] [-d DOMAIN] [--version V | --content-version] [WORKFLOW...]
 //! ```
 //!
-//! # Content versions
-//! Without `--version`, the version is a hash of what is shipped ([`content_version`]): the
-//! digest of the code (this binary's SHA-256, or the fast bundle's digest with `package
-//! --fast`), the images (`--image`), the registration environment and the binary name, and every
-//! serialized entity, serialized first with [`VERSION_PLACEHOLDER`] as its version. The entities
-//! are then serialized again with the hash as their version ([`serialize_versioned`]). The same
-//! binary, images, environment and entities give the same version on every machine, so
-//! registering unchanged code creates no new versions; any change gives a new one. The chosen
-//! version is printed to stderr as `version: <v>`.
+//! # Identifiers and versions
+//! As `pyflyte serialize`/`package` do, identifiers (of tasks, workflows and launch plans, and
+//! every reference to them) are written with an empty project, domain and version unless `-p`,
+//! `-d` or `--version` are given: `flytectl register files` fills what is empty from its own
+//! flags ([`super::registrar`]).
+//!
+//! The content version is a hash of what is shipped ([`content_version`]): the digest of the
+//! code (this binary's BLAKE3, or the fast bundle's digest with `package --fast`), the images
+//! (`--image`), the registration environment and the binary name, and every serialized entity
+//! (serialized with an empty version). The same binary, images, environment and entities give
+//! the same version on every machine, so registering unchanged code under it creates no new
+//! versions; any change gives a new one. It is printed to stderr as `version: <v>`, with the
+//! `flytectl register files ... --version <v>` command; `--content-version` also writes it into
+//! the files ([`serialize_versioned`]). `register` is the registrar itself: it writes the
+//! project and domain of its cluster and the content version (or `--version`).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -24,7 +30,7 @@ use std::process::ExitCode;
 use flytekit_idl::Message;
 use flytekit_idl::admin::TaskSpec;
 
-use super::registration::{RegistrationArgs, VERSION_PLACEHOLDER};
+use super::registration::{RegistrationArgs, Versioning};
 use crate::settings::SerializationSettings;
 use crate::workflow::{LaunchPlan, Workflow, WorkflowError};
 
@@ -171,9 +177,9 @@ pub fn serialize_entities(
 /// The content version of a registration: the lowercase base32 (RFC 4648 alphabet, no padding)
 /// of the first 16 bytes of a SHA-256, 26 characters of `[a-z2-7]`, valid in any Flyte
 /// identifier. The hash covers, each length-prefixed: `code` (a digest of the shipped code,
-/// such as `binary:sha256:<hex>` or `fast-bundle:md5:<hex>`), the project and domain, the binary
+/// such as `binary:blake3:<hex>` or `fast-bundle:md5:<hex>`), the project and domain, the binary
 /// name, the default and named images, the registration environment, and every entity's file
-/// name and bytes (serialized with [`VERSION_PLACEHOLDER`]).
+/// name and bytes (serialized with an empty version).
 pub fn content_version(
     code: &str,
     settings: &SerializationSettings,
@@ -230,33 +236,65 @@ fn base32_lower(bytes: &[u8]) -> String {
     out
 }
 
-/// [`serialize_entities`] with the version chosen: `version` when given, else the
-/// [`content_version`] of the entities serialized with [`VERSION_PLACEHOLDER`] and of the code
-/// digest `code()` (only computed then). Sets `settings.version` to the chosen version and
-/// returns the entities serialized with it.
+/// Entities serialized for registration, and the version to register them under.
+#[derive(Clone, Debug)]
+pub struct VersionedEntities {
+    /// The files to write.
+    pub files: Vec<SerializedEntity>,
+    /// `--version`, or the content version.
+    pub version: String,
+    /// Whether `version` is written into the identifiers (else they carry none).
+    pub written: bool,
+}
+
+/// [`serialize_entities`] with the version chosen by `versioning`: the given version, or the
+/// [`content_version`] of the entities serialized with an empty version and of the code digest
+/// `code()` (only computed then). With [`Versioning::ContentWritten`] the entities are
+/// serialized again with the content version. `settings.version` is left as the files carry it.
 pub fn serialize_versioned(
     workflows: &[Workflow],
     tasks: &[crate::task::Task],
     settings: &mut SerializationSettings,
-    version: Option<&str>,
+    versioning: &Versioning,
     code: impl FnOnce() -> Result<String, String>,
-) -> Result<Vec<SerializedEntity>, String> {
-    if let Some(v) = version {
-        settings.version = v.to_string();
-        return serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string());
+) -> Result<VersionedEntities, String> {
+    if let Versioning::Given(v) = versioning {
+        settings.version = v.clone();
+        let files = serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())?;
+        return Ok(VersionedEntities {
+            files,
+            version: v.clone(),
+            written: true,
+        });
     }
-    settings.version = VERSION_PLACEHOLDER.to_string();
+    settings.version = String::new();
     let draft = serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())?;
-    settings.version = content_version(&code()?, settings, &draft);
-    serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())
+    let version = content_version(&code()?, settings, &draft);
+    if *versioning == Versioning::ContentPrinted {
+        return Ok(VersionedEntities {
+            files: draft,
+            version,
+            written: false,
+        });
+    }
+    settings.version = version.clone();
+    let files = serialize_entities(workflows, tasks, settings).map_err(|e| e.to_string())?;
+    Ok(VersionedEntities {
+        files,
+        version,
+        written: true,
+    })
 }
 
-/// `binary:sha256:<hex>` of this executable: the code digest of a registration without a fast
-/// bundle.
+/// `binary:blake3:<hex>` of this executable: the code digest of a registration without a fast
+/// bundle. BLAKE3 (memory-mapped) hashes a release binary of tens of MB in a few milliseconds.
 pub fn current_binary_digest() -> Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
-    let digest = crate::fast::file_sha256(&exe).map_err(|e| e.to_string())?;
-    Ok(format!("binary:sha256:{digest}"))
+    let mut hasher = blake3::Hasher::new();
+    hasher
+        .update_mmap(&exe)
+        .map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+    Ok(format!("binary:blake3:{}", hasher.finalize().to_hex()))
 }
 
 /// Entry point of `serialize`.
@@ -314,25 +352,25 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let files = match serialize_versioned(
+    let versioned = match serialize_versioned(
         &selected,
         &standalone,
         &mut settings,
-        args.registration.version.as_deref(),
+        &args.registration.versioning(),
         current_binary_digest,
     ) {
-        Ok(f) => f,
+        Ok(v) => v,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    eprintln!("version: {}", settings.version);
+    let files = &versioned.files;
     if let Err(e) = std::fs::create_dir_all(&args.output_dir) {
         eprintln!("error: cannot create {}: {e}", args.output_dir.display());
         return ExitCode::FAILURE;
     }
-    for f in &files {
+    for f in files {
         let path = args.output_dir.join(&f.file_name);
         if let Err(e) = std::fs::write(&path, &f.bytes) {
             eprintln!("error: cannot write {}: {e}", path.display());
@@ -343,6 +381,12 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
         "wrote {} file(s) to {}",
         files.len(),
         args.output_dir.display()
+    );
+    super::registrar::print_registration(
+        super::registrar::RegisterTarget::Files(&args.output_dir),
+        &args.registration,
+        &versioned.version,
+        versioned.written,
     );
     ExitCode::SUCCESS
 }
@@ -388,7 +432,7 @@ mod tests {
 
     #[test]
     fn content_versions_follow_every_input() {
-        let settings = SerializationSettings::new("p", "d", VERSION_PLACEHOLDER);
+        let settings = SerializationSettings::new("p", "d", "");
         let entities = vec![SerializedEntity {
             file_name: "0_t_1.pb".into(),
             bytes: vec![1, 2, 3],

@@ -16,7 +16,7 @@ use super::read::without_zone;
 use super::value::StructuredDataset;
 use crate::deck::Deck;
 use crate::type_engine::literals::{scalar_of, unwrap_union};
-use crate::type_engine::{ConversionContext, FlyteType, literal_to_json};
+use crate::type_engine::{ConversionContext, FlyteType};
 
 /// Rows a deck shows of each dataset (flytekit's `TopFrameRenderer` default).
 pub const DECK_ROWS: usize = 10;
@@ -168,11 +168,7 @@ pub(crate) async fn literal_map_deck(name: &str, map: &LiteralMap, cx: &Conversi
                 Err(e) => format!("<pre>{}</pre>", html_escape::encode_text(&e.to_string())),
             },
             Some(Err(e)) => format!("<pre>{}</pre>", html_escape::encode_text(&e.to_string())),
-            None => {
-                let value = serde_json::to_string_pretty(&literal_to_json(literal))
-                    .unwrap_or_else(|e| format!("<unrenderable: {e}>"));
-                format!("<pre>{}</pre>", html_escape::encode_text(&value))
-            }
+            None => crate::deck::literal_cell(literal),
         };
         let _ = write!(
             html,

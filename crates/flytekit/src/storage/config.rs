@@ -50,7 +50,16 @@ pub struct StorageConfig {
     pub connect_timeout: Duration,
     /// How long one HTTP request (one part, one small object) may take.
     pub request_timeout: Duration,
+    /// The storage deadline: how long a remote store may go without answering one step of an
+    /// operation (a request with its retries, the next chunk of a download, one part of an
+    /// upload) before the operation fails with [`StorageError::Deadline`], naming the endpoint.
+    /// Default [`DEFAULT_DEADLINE`]; `FLYTEKIT_STORAGE_DEADLINE_SECONDS` sets it.
+    pub deadline: Duration,
 }
+
+/// The default [`StorageConfig::deadline`]: 60 seconds (botocore's read timeout, which flytekit's
+/// S3 client uses).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 
 impl Default for StorageConfig {
     fn default() -> Self {
@@ -64,6 +73,7 @@ impl Default for StorageConfig {
             upload_concurrency: 4,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(120),
+            deadline: DEFAULT_DEADLINE,
         }
     }
 }
@@ -295,6 +305,8 @@ pub mod env {
     pub const FLYTE_AZURE_CLIENT_SECRET: &str = "FLYTE_AZURE_CLIENT_SECRET";
     /// The path of the flytectl YAML config.
     pub const FLYTECTL_CONFIG: &str = "FLYTECTL_CONFIG";
+    /// The storage deadline in seconds ([`StorageConfig::deadline`](super::StorageConfig)).
+    pub const FLYTEKIT_STORAGE_DEADLINE_SECONDS: &str = "FLYTEKIT_STORAGE_DEADLINE_SECONDS";
 }
 
 impl StorageConfig {
@@ -512,6 +524,21 @@ impl StorageConfig {
             })?;
             self.retry.max_backoff = Duration::from_secs(secs).max(self.retry.initial_backoff);
         }
+        if let Some(v) = lookup(env::FLYTEKIT_STORAGE_DEADLINE_SECONDS) {
+            let secs: f64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s: &f64| s.is_finite() && *s > 0.0)
+                .ok_or_else(|| {
+                    bad(
+                        env::FLYTEKIT_STORAGE_DEADLINE_SECONDS,
+                        &v,
+                        "a positive number of seconds",
+                    )
+                })?;
+            self.deadline = Duration::from_secs_f64(secs.min(1e9));
+        }
         let az = &mut self.azure;
         for (name, slot) in [
             (env::FLYTE_AZURE_STORAGE_ACCOUNT_NAME, &mut az.account_name),
@@ -567,6 +594,12 @@ impl StorageConfig {
     /// Sets the per-request timeout.
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the storage deadline ([`StorageConfig::deadline`]).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
         self
     }
 }

@@ -15,6 +15,17 @@ pub enum StorageError {
         /// The URI it was applied to.
         uri: String,
     },
+    /// A file was expected, but the URI names a directory (or, in an object store, a prefix
+    /// holding objects).
+    #[error(
+        "{op} {uri}: is a directory, not a file; give the path or URI of a file (or read it as a FlyteDirectory)"
+    )]
+    NotAFile {
+        /// The operation.
+        op: &'static str,
+        /// The URI.
+        uri: String,
+    },
     /// The bucket (or container) does not exist.
     #[error(
         "{op} {uri}: bucket '{bucket}' does not exist{endpoint_note}; create it or fix the bucket in the URI (e.g. the raw output prefix)"
@@ -57,6 +68,40 @@ pub enum StorageError {
         /// The transport error.
         detail: String,
         /// Which settings hold the endpoint for this scheme.
+        hint: &'static str,
+    },
+    /// The store did not answer one step of the operation within the storage deadline.
+    #[error(
+        "{op} {uri}: the object store at {endpoint} did not answer within {seconds} s (the storage deadline, {}); check that it is running and {hint}{credentials_note}",
+        super::env::FLYTEKIT_STORAGE_DEADLINE_SECONDS
+    )]
+    Deadline {
+        /// The operation.
+        op: &'static str,
+        /// The URI.
+        uri: String,
+        /// The endpoint that did not answer.
+        endpoint: String,
+        /// The deadline, in whole seconds (at least 1 when shorter).
+        seconds: u64,
+        /// Which settings hold the endpoint for this scheme.
+        hint: &'static str,
+        /// When no credentials are configured: that the instance metadata service was asked.
+        credentials_note: String,
+    },
+    /// No credentials were configured and none could be found in the environment (the S3 client
+    /// falls back to the instance metadata service, which gave none).
+    #[error(
+        "{op} {uri}: no credentials for the object store: none are configured and the cloud's metadata service gave none ({detail}); set {hint}"
+    )]
+    NoCredentials {
+        /// The operation.
+        op: &'static str,
+        /// The URI.
+        uri: String,
+        /// What the metadata service answered.
+        detail: String,
+        /// Which settings to set.
         hint: &'static str,
     },
     /// The URI's scheme has no configured store.
@@ -112,10 +157,28 @@ impl StorageError {
     /// answered with a transient failure).
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Unreachable { .. } => true,
+            Self::Unreachable { .. } | Self::Deadline { .. } => true,
             Self::Store { source, .. } => is_transient(source),
             _ => false,
         }
+    }
+}
+
+impl StorageError {
+    /// Whether a task whose input could not be read this way may succeed when Flyte retries it.
+    /// As flytekit classifies a failed download (`FlyteDownloadDataException`, recoverable)
+    /// against a missing object (`FlyteDataNotFoundException`, not): everything may, except a
+    /// missing object or bucket, a directory where a file is expected, and a URI that cannot
+    /// name an object at all.
+    pub fn retry_may_help(&self) -> bool {
+        !matches!(
+            self,
+            Self::NotFound { .. }
+                | Self::NotAFile { .. }
+                | Self::BucketNotFound { .. }
+                | Self::InvalidPath { .. }
+                | Self::UnsupportedScheme { .. }
+        )
     }
 }
 
@@ -126,7 +189,41 @@ pub(crate) struct ErrorContext<'a> {
     pub scheme: &'a str,
     pub bucket: &'a str,
     pub endpoint: Option<&'a str>,
+    /// Whether credentials were configured (else the client asks the metadata service).
+    pub has_credentials: bool,
 }
+
+/// A step of a storage operation that outlived the storage deadline; carried as the source of an
+/// `object_store` error until [`classify`] turns it into [`StorageError::Deadline`].
+#[derive(Debug, thiserror::Error)]
+#[error("no answer within {0:?}")]
+pub(crate) struct DeadlineExceeded(pub std::time::Duration);
+
+/// The `object_store` error a step that outlived `deadline` fails with.
+pub(crate) fn deadline_exceeded(deadline: std::time::Duration) -> object_store::Error {
+    object_store::Error::Generic {
+        store: "storage deadline",
+        source: Box::new(DeadlineExceeded(deadline)),
+    }
+}
+
+fn deadline_of(err: &(dyn std::error::Error + 'static)) -> Option<std::time::Duration> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        if let Some(d) = e.downcast_ref::<DeadlineExceeded>() {
+            return Some(d.0);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// The settings that give an S3 client credentials and an endpoint, for messages.
+const S3_CREDENTIAL_SETTINGS: &str = "FLYTE_AWS_ACCESS_KEY_ID and FLYTE_AWS_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and \
+     AWS_SECRET_ACCESS_KEY, or storage.connection.access-key / secret-key in the flytectl config named \
+     by FLYTECTL_CONFIG), and FLYTE_AWS_ENDPOINT (or AWS_ENDPOINT_URL, or storage.connection.endpoint) \
+     for an S3-compatible store such as MinIO; or run where a pod or instance identity provides them \
+     (IRSA's AWS_WEB_IDENTITY_TOKEN_FILE, an instance profile)";
 
 fn credentials_hint(scheme: &str) -> &'static str {
     match scheme {
@@ -159,6 +256,39 @@ fn endpoint_hint(scheme: &str) -> &'static str {
 pub(crate) fn classify(ctx: &ErrorContext<'_>, source: object_store::Error) -> StorageError {
     let text = chain_text(&source);
     let uri = ctx.uri.to_string();
+    let endpoint = || {
+        ctx.endpoint
+            .map(str::to_string)
+            .unwrap_or_else(|| default_endpoint(ctx.scheme).to_string())
+    };
+    if let Some(deadline) = deadline_of(&source) {
+        let credentials_note = if ctx.scheme == "s3" && !ctx.has_credentials {
+            format!(
+                "; no credentials are configured, so the client may also be waiting for the instance metadata service (169.254.169.254): set {S3_CREDENTIAL_SETTINGS}"
+            )
+        } else {
+            String::new()
+        };
+        return StorageError::Deadline {
+            op: ctx.op,
+            uri,
+            endpoint: endpoint(),
+            seconds: deadline.as_secs().max(1),
+            hint: endpoint_hint(ctx.scheme),
+            credentials_note,
+        };
+    }
+    if ctx.scheme == "s3"
+        && !ctx.has_credentials
+        && (text.contains("169.254.169.254") || text.contains("instance metadata"))
+    {
+        return StorageError::NoCredentials {
+            op: ctx.op,
+            uri,
+            detail: short_detail(&source, &text),
+            hint: S3_CREDENTIAL_SETTINGS,
+        };
+    }
     if text.contains("NoSuchBucket")
         || text.contains("ContainerNotFound")
         || text.contains("The specified bucket does not exist")
@@ -211,10 +341,7 @@ pub(crate) fn classify(ctx: &ErrorContext<'_>, source: object_store::Error) -> S
         _ if unreachable => StorageError::Unreachable {
             op: ctx.op,
             uri,
-            endpoint: ctx
-                .endpoint
-                .map(str::to_string)
-                .unwrap_or_else(|| default_endpoint(ctx.scheme).to_string()),
+            endpoint: endpoint(),
             detail,
             hint: endpoint_hint(ctx.scheme),
         },
@@ -373,6 +500,7 @@ mod tests {
             scheme: "s3",
             bucket: "b",
             endpoint: Some("http://127.0.0.1:9000"),
+            has_credentials: true,
         };
         let message = classify(&ctx, source).to_string();
         assert!(message.contains("s3://b/k"), "{message}");

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path as ObjectPath;
@@ -39,11 +39,12 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub use config::{
-    AzureConfig, DEFAULT_PART_SIZE, GcsConfig, RetrySettings, S3Config, StorageConfig, env,
+    AzureConfig, DEFAULT_DEADLINE, DEFAULT_PART_SIZE, GcsConfig, RetrySettings, S3Config,
+    StorageConfig, env,
 };
 pub use error::StorageError;
 
-use error::{ErrorContext, classify};
+use error::{ErrorContext, classify, deadline_exceeded};
 
 /// How many extra times a download is restarted when the connection drops mid-body (failed
 /// requests themselves are retried by the store client per [`RetrySettings`]).
@@ -82,6 +83,8 @@ struct Inner {
 struct Remote {
     store: Arc<dyn ObjectStore>,
     endpoint: Option<String>,
+    /// Whether credentials are configured (else an S3 client asks the metadata service).
+    has_credentials: bool,
     /// Whether the bucket is known to exist (a HEAD answer of 404 cannot tell a missing object
     /// from a missing bucket, so the first one is followed by a bucket check).
     bucket_seen: AtomicBool,
@@ -105,6 +108,8 @@ impl Default for Storage {
 struct Target<'a> {
     uri: &'a str,
     store: Arc<dyn ObjectStore>,
+    /// [`StorageConfig::deadline`].
+    deadline: std::time::Duration,
     path: ObjectPath,
     scheme: String,
     bucket: String,
@@ -121,9 +126,15 @@ impl Target<'_> {
                 scheme: &self.scheme,
                 bucket: &self.bucket,
                 endpoint,
+                has_credentials: self.remote.as_ref().is_none_or(|r| r.has_credentials),
             },
             source,
         )
+    }
+
+    /// The storage deadline of one step against this target: none for local and memory stores.
+    fn deadline(&self) -> Option<std::time::Duration> {
+        self.remote.as_ref().map(|_| self.deadline)
     }
 
     fn is_local(&self) -> bool {
@@ -183,6 +194,7 @@ impl Storage {
         let remote = Arc::new(Remote {
             store,
             endpoint: None,
+            has_credentials: true,
             bucket_seen: AtomicBool::new(false),
         });
         self.remotes().insert(key, remote);
@@ -210,6 +222,7 @@ impl Storage {
             return Ok(Target {
                 uri,
                 store,
+                deadline: self.inner.config.deadline,
                 path,
                 scheme: "memory".into(),
                 bucket: String::new(),
@@ -224,6 +237,7 @@ impl Storage {
             return Ok(Target {
                 uri,
                 store,
+                deadline: self.inner.config.deadline,
                 path,
                 scheme: "file".into(),
                 bucket: String::new(),
@@ -247,6 +261,7 @@ impl Storage {
         Ok(Target {
             uri,
             store: remote.store.clone(),
+            deadline: self.inner.config.deadline,
             path,
             scheme: scheme.to_string(),
             bucket,
@@ -344,9 +359,19 @@ impl Storage {
                         e,
                     )
                 })?;
+                let ambient = [
+                    "AWS_WEB_IDENTITY_TOKEN_FILE",
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                ]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
                 Ok(Remote {
                     store: Arc::new(store),
                     endpoint,
+                    has_credentials: s3.iam_only
+                        || ambient
+                        || (s3.access_key_id.is_some() && s3.secret_access_key.is_some()),
                     bucket_seen: AtomicBool::new(false),
                 })
             }
@@ -371,6 +396,7 @@ impl Storage {
                 Ok(Remote {
                     store: Arc::new(store),
                     endpoint: None,
+                    has_credentials: true,
                     bucket_seen: AtomicBool::new(false),
                 })
             }
@@ -402,6 +428,7 @@ impl Storage {
                 Ok(Remote {
                     store: Arc::new(store),
                     endpoint: None,
+                    has_credentials: true,
                     bucket_seen: AtomicBool::new(false),
                 })
             }
@@ -411,9 +438,27 @@ impl Storage {
     /// Reads a whole object into memory. Use [`download_file`](Self::download_file) for large ones.
     pub async fn get(&self, uri: &str) -> Result<Bytes, StorageError> {
         let target = self.route(uri)?;
+        let result = self.get_target(&target).await;
+        self.directory_check(&target, "read", result).await
+    }
+
+    async fn get_target(&self, target: &Target<'_>) -> Result<Bytes, StorageError> {
+        let deadline = target.deadline();
         retry_body(|| async {
-            let result = target.store.get(&target.path).await?;
-            result.bytes().await
+            let result = within(deadline, target.store.get(&target.path)).await?;
+            if deadline.is_none() {
+                return result.bytes().await;
+            }
+            // Remote bodies are read chunk by chunk, each within the deadline.
+            let size = usize::try_from(result.meta.size).unwrap_or(0);
+            let mut body = bytes::BytesMut::with_capacity(size);
+            let mut stream = result.into_stream();
+            while let Some(chunk) =
+                within(deadline, async { stream.next().await.transpose() }).await?
+            {
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body.freeze())
         })
         .await
         .map_err(|e| target.err("read", e))
@@ -433,11 +478,12 @@ impl Storage {
                 .put_parts(&target, futures::stream::iter(chunks.map(Ok)))
                 .await;
         }
-        target
-            .store
-            .put(&target.path, data.into())
-            .await
-            .map_err(|e| target.err("write", e))?;
+        within(
+            target.deadline(),
+            target.store.put(&target.path, data.into()),
+        )
+        .await
+        .map_err(|e| target.err("write", e))?;
         Ok(())
     }
 
@@ -449,9 +495,8 @@ impl Storage {
         chunks: impl futures::Stream<Item = Result<Bytes, StorageError>>,
     ) -> Result<(), StorageError> {
         let concurrency = self.inner.config.upload_concurrency.max(1);
-        let mut upload = target
-            .store
-            .put_multipart(&target.path)
+        let deadline = target.deadline();
+        let mut upload = within(deadline, target.store.put_multipart(&target.path))
             .await
             .map_err(|e| target.err("start upload", e))?;
         let mut chunks = std::pin::pin!(chunks);
@@ -461,18 +506,23 @@ impl Storage {
             while let Some(chunk) = chunks.next().await {
                 let chunk = chunk?;
                 while in_flight.len() >= concurrency {
-                    if let Some(done) = in_flight.next().await {
+                    if let Some(done) = within(deadline, async { Ok(in_flight.next().await) })
+                        .await
+                        .map_err(|e| target.err("upload part", e))?
+                    {
                         done.map_err(|e| target.err("upload part", e))?;
                     }
                 }
                 in_flight.push(upload.put_part(chunk.into()));
             }
-            while let Some(done) = in_flight.next().await {
+            while let Some(done) = within(deadline, async { Ok(in_flight.next().await) })
+                .await
+                .map_err(|e| target.err("upload part", e))?
+            {
                 done.map_err(|e| target.err("upload part", e))?;
             }
             drop(in_flight);
-            upload
-                .complete()
+            within(deadline, upload.complete())
                 .await
                 .map_err(|e| target.err("complete upload", e))?;
             Ok(())
@@ -481,7 +531,7 @@ impl Storage {
         if outcome.is_err() {
             // Parts already stored are invisible until completion; abort frees them (best effort:
             // the store may be the thing that failed).
-            if let Err(abort) = upload.abort().await {
+            if let Err(abort) = within(deadline, upload.abort()).await {
                 tracing::warn!(
                     "could not abort the multipart upload to {}: {abort}",
                     target.uri
@@ -494,7 +544,7 @@ impl Storage {
     /// Whether an object exists at `uri`. A missing bucket is an error, not `false`.
     pub async fn exists(&self, uri: &str) -> Result<bool, StorageError> {
         let target = self.route(uri)?;
-        match target.store.head(&target.path).await {
+        match within(target.deadline(), target.store.head(&target.path)).await {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => {
                 self.check_bucket(&target).await?;
@@ -507,7 +557,7 @@ impl Storage {
     /// The size and version of the object at `uri`.
     pub async fn metadata(&self, uri: &str) -> Result<ObjectInfo, StorageError> {
         let target = self.route(uri)?;
-        match target.store.head(&target.path).await {
+        match within(target.deadline(), target.store.head(&target.path)).await {
             Ok(meta) => Ok(ObjectInfo {
                 size: meta.size,
                 last_modified: meta.last_modified,
@@ -524,9 +574,48 @@ impl Storage {
     /// Deletes the object at `uri`; deleting a missing object is not an error.
     pub async fn delete(&self, uri: &str) -> Result<(), StorageError> {
         let target = self.route(uri)?;
-        match target.store.delete(&target.path).await {
+        match within(target.deadline(), target.store.delete(&target.path)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(target.err("delete", e)),
+        }
+    }
+
+    /// A failed read of `target` that reported the object missing, or that a local read hit a
+    /// directory, becomes [`StorageError::NotAFile`] when `target` names a directory (a prefix
+    /// holding objects, remotely): the caller gave a directory where a file is expected.
+    async fn directory_check<T>(
+        &self,
+        target: &Target<'_>,
+        op: &'static str,
+        result: Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let Err(err) = result else {
+            return result;
+        };
+        let suspicious = match &err {
+            StorageError::NotFound { .. } => true,
+            StorageError::Store { .. } | StorageError::Io { .. } => target.is_local(),
+            _ => false,
+        };
+        if !suspicious {
+            return Err(err);
+        }
+        let is_dir = if target.is_local() {
+            target.scheme == "file" && local_path(target.uri).map(|p| p.is_dir()).unwrap_or(false)
+        } else {
+            let prefix = target.path.clone();
+            matches!(
+                within(target.deadline(), target.store.list_with_delimiter(Some(&prefix))).await,
+                Ok(l) if !l.objects.is_empty() || !l.common_prefixes.is_empty()
+            )
+        };
+        if is_dir {
+            Err(StorageError::NotAFile {
+                op,
+                uri: target.uri.to_string(),
+            })
+        } else {
+            Err(err)
         }
     }
 
@@ -540,7 +629,12 @@ impl Storage {
             return Ok(());
         }
         let probe = ObjectPath::from("flytekit-bucket-probe");
-        match target.store.list_with_delimiter(Some(&probe)).await {
+        match within(
+            target.deadline(),
+            target.store.list_with_delimiter(Some(&probe)),
+        )
+        .await
+        {
             Ok(_) => {
                 remote.bucket_seen.store(true, Ordering::Relaxed);
                 Ok(())
@@ -558,7 +652,19 @@ impl Storage {
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         let target = self.route(prefix)?;
         let list_prefix = (!target.path.as_ref().is_empty()).then_some(&target.path);
-        let metas: Vec<_> = match target.store.list(list_prefix).try_collect().await {
+        let deadline = target.deadline();
+        let mut listing = target.store.list(list_prefix);
+        let metas: Vec<_> = match async {
+            let mut metas = Vec::new();
+            while let Some(meta) =
+                within(deadline, async { listing.next().await.transpose() }).await?
+            {
+                metas.push(meta);
+            }
+            Ok(metas)
+        }
+        .await
+        {
             Ok(m) => m,
             Err(e) => match target.err("list", e) {
                 StorageError::NotFound { .. } => Vec::new(),
@@ -586,6 +692,11 @@ impl Storage {
     /// complete: `dest` never holds a partial download.
     pub async fn download_file(&self, uri: &str, dest: &Path) -> Result<(), StorageError> {
         let target = self.route(uri)?;
+        let result = self.download_target(&target, dest).await;
+        self.directory_check(&target, "read", result).await
+    }
+
+    async fn download_target(&self, target: &Target<'_>, dest: &Path) -> Result<(), StorageError> {
         let parent = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -606,9 +717,14 @@ impl Storage {
                 let mut file = tokio::fs::File::create(&temp)
                     .await
                     .map_err(|e| local_store_error(&temp, e))?;
-                let mut stream = target.store.get(&target.path).await?.into_stream();
-                while let Some(chunk) = stream.next().await {
-                    file.write_all(&chunk?)
+                let deadline = target.deadline();
+                let mut stream = within(deadline, target.store.get(&target.path))
+                    .await?
+                    .into_stream();
+                while let Some(chunk) =
+                    within(deadline, async { stream.next().await.transpose() }).await?
+                {
+                    file.write_all(&chunk)
                         .await
                         .map_err(|e| local_store_error(&temp, e))?;
                 }
@@ -652,11 +768,12 @@ impl Storage {
             let data = tokio::fs::read(src)
                 .await
                 .map_err(|e| io_error("read", src, e))?;
-            target
-                .store
-                .put(&target.path, Bytes::from(data).into())
-                .await
-                .map_err(|e| target.err("write", e))?;
+            within(
+                target.deadline(),
+                target.store.put(&target.path, Bytes::from(data).into()),
+            )
+            .await
+            .map_err(|e| target.err("write", e))?;
             return Ok(());
         }
         self.put_parts(
@@ -797,6 +914,22 @@ fn file_chunks(
     })
 }
 
+/// Runs one step of a storage operation against a remote store within `deadline` (`None`: no
+/// deadline, for local and memory stores); a step that outlives it fails with the error
+/// [`classify`] turns into [`StorageError::Deadline`].
+async fn within<T>(
+    deadline: Option<std::time::Duration>,
+    step: impl std::future::Future<Output = Result<T, object_store::Error>>,
+) -> Result<T, object_store::Error> {
+    match deadline {
+        None => step.await,
+        Some(d) => match tokio::time::timeout(d, step).await {
+            Ok(result) => result,
+            Err(_) => Err(deadline_exceeded(d)),
+        },
+    }
+}
+
 /// Runs `attempt` again (up to [`BODY_RETRIES`] times, with a short exponential backoff) when it
 /// fails because the connection broke after the request was answered: the store client retries
 /// failed requests itself but cannot resume a body it already handed over.
@@ -872,8 +1005,12 @@ fn bucket_host_endpoint(endpoint: &str, bucket: &str) -> String {
     }
 }
 
-/// Joins a prefix (local path or URI) and a relative name with exactly one `/`.
+/// Joins a prefix (local path or URI) and a relative name with exactly one `/`. An empty prefix
+/// is the current directory, as for flytekit (`--output-prefix ""` writes `./outputs.pb`).
 pub fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        return name.trim_start_matches('/').to_string();
+    }
     format!(
         "{}/{}",
         prefix.trim_end_matches('/'),
@@ -886,15 +1023,74 @@ pub fn is_local(uri: &str) -> bool {
     uri.starts_with("file://") || !uri.contains("://")
 }
 
-/// The absolute local path for a local path or `file://` URI.
+/// The absolute local path for a local path or `file://` URI. `.` and `..` components are
+/// resolved the way the operating system resolves them (through the symlinks on the way), as
+/// flytekit leaves such paths to the OS: `../x/inputs.pb` is the `x` beside the current
+/// directory.
 pub fn local_path(uri: &str) -> std::io::Result<PathBuf> {
     let raw = uri.strip_prefix("file://").unwrap_or(uri);
     let path = Path::new(raw);
-    if path.is_absolute() {
-        Ok(path.to_path_buf())
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
     } else {
-        Ok(std::env::current_dir()?.join(path))
+        std::env::current_dir()?.join(path)
+    };
+    let dotted = absolute.components().any(|c| {
+        matches!(
+            c,
+            std::path::Component::ParentDir | std::path::Component::CurDir
+        )
+    }) || raw.split('/').any(|s| s == ".");
+    if dotted {
+        Ok(resolve_dots(&absolute))
+    } else {
+        Ok(absolute)
     }
+}
+
+/// `path` (absolute) without `.` or `..` components: its longest existing ancestor is
+/// canonicalized by the OS (so `link/..` is the link target's parent, as `open` sees it) and the
+/// rest, which does not exist yet, is normalized lexically.
+fn resolve_dots(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut existing = path.to_path_buf();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    let base = loop {
+        if let Ok(canonical) = std::fs::canonicalize(&existing) {
+            break canonical;
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                existing = parent.to_path_buf();
+            }
+            // Ends in `..` or `.` (not a name) or reached the root: normalize lexically.
+            _ => {
+                let mut out = PathBuf::new();
+                for c in existing.components() {
+                    match c {
+                        Component::ParentDir => {
+                            out.pop();
+                        }
+                        Component::CurDir => {}
+                        other => out.push(other),
+                    }
+                }
+                break out;
+            }
+        }
+    };
+    let mut out = base;
+    for name in rest.iter().rev() {
+        match Path::new(name).components().next() {
+            Some(Component::ParentDir) => {
+                out.pop();
+            }
+            Some(Component::CurDir) | None => {}
+            Some(_) => out.push(name),
+        }
+    }
+    out
 }
 
 fn io_error(op: &'static str, path: &Path, source: std::io::Error) -> StorageError {

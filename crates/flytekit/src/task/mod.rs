@@ -366,6 +366,16 @@ impl Task {
         inputs: &LiteralMap,
         cx: &ExecutionContext,
     ) -> Result<LiteralMap, TaskError> {
+        self.call_body_owned(inputs.clone(), cx).await
+    }
+
+    /// [`call_body`](Self::call_body), taking the inputs: the body frees them once it has read
+    /// its arguments, so a large input is not held twice (what the container entrypoint uses).
+    pub(crate) async fn call_body_owned(
+        &self,
+        inputs: LiteralMap,
+        cx: &ExecutionContext,
+    ) -> Result<LiteralMap, TaskError> {
         let Some(body) = &self.0.body else {
             return Err(TaskError::system(format!(
                 "task {} has no body of its own; run it through the engine or the entrypoint",
@@ -376,7 +386,7 @@ impl Task {
             pre(cx).map_err(|e| TaskError::system_caused_by("pre_execute failed", e))?;
         }
         cx.record_phase("Execute user level code");
-        let body = body(cx.clone(), inputs.clone());
+        let body = body(cx.clone(), inputs);
         let outputs = match std::panic::AssertUnwindSafe(body).catch_unwind().await {
             Ok(r) => r?,
             Err(payload) => return Err(TaskError::from_panic(self.name(), payload)),
@@ -796,9 +806,16 @@ pub async fn read_input<T: FlyteType>(
 ) -> Result<T, TaskError> {
     crate::type_engine::read_input(inputs, name, cx)
         .await
-        .map_err(|e: TypeError| TaskError::InputConversion {
-            task: task.to_string(),
-            message: e.to_string(),
+        .map_err(|e: TypeError| match e.storage_error() {
+            // A download that failed but may work later (the network, the store): recoverable,
+            // as flytekit's FlyteDownloadDataException.
+            Some(s) if s.retry_may_help() => {
+                TaskError::system(format!("cannot read the inputs of task '{task}': {e}"))
+            }
+            _ => TaskError::InputConversion {
+                task: task.to_string(),
+                message: e.to_string(),
+            },
         })
 }
 

@@ -129,11 +129,21 @@ pub fn to_literal<T: Serialize>(value: &T) -> Result<Literal, TypeError> {
 /// is rejected instead of exhausting the stack.
 pub const MAX_MSGPACK_DEPTH: usize = 128;
 
-/// Decodes msgpack `bytes` into `T`, with nesting limited to [`MAX_MSGPACK_DEPTH`].
+/// Decodes msgpack `bytes` into `T`, with nesting limited to [`MAX_MSGPACK_DEPTH`]. The bytes
+/// must hold exactly one value: trailing bytes are an error, as for flytekit (msgpack's
+/// `ExtraData`).
 pub fn decode_msgpack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, rmp_serde::decode::Error> {
-    let mut deserializer = rmp_serde::Deserializer::from_read_ref(bytes);
+    let mut rest = bytes;
+    let mut deserializer = rmp_serde::Deserializer::new(&mut rest);
     deserializer.set_max_depth(MAX_MSGPACK_DEPTH);
-    T::deserialize(&mut deserializer)
+    let value = T::deserialize(&mut deserializer)?;
+    if !rest.is_empty() {
+        return Err(rmp_serde::decode::Error::Uncategorized(format!(
+            "extra data: {} byte(s) after the msgpack value",
+            rest.len()
+        )));
+    }
+    Ok(value)
 }
 
 /// Reads a struct value from msgpack `Binary` or from a legacy `generic` JSON `Struct`.

@@ -95,6 +95,7 @@ fn from_json(t: &LiteralType, value: &Value, depth: usize) -> Result<Literal, Ty
                 (SimpleType::Struct, Value::Object(_)) => {
                     let mut value = value.clone();
                     coerce_fields(t, &mut value, depth).map_err(invalid)?;
+                    check_fields(t, &value, depth).map_err(invalid)?;
                     let bytes =
                         rmp_serde::to_vec_named(&value).map_err(|e| invalid(e.to_string()))?;
                     Ok(scalar_literal(scalar::Value::Binary(Box::new(Binary {
@@ -199,6 +200,106 @@ fn from_json(t: &LiteralType, value: &Value, depth: usize) -> Result<Literal, Ty
         Some(literal_type::Type::Schema(_)) => Err(invalid(
             "schemas cannot be given as JSON yet; pass them from a task".to_string(),
         )),
+    }
+}
+
+/// Checks the JSON object `value` of struct type `t` against the field types recorded in its
+/// `structure.dataclass_type` (what the task will decode it as): every required field (in the
+/// schema's `required` list, and not optional) is present, and every known field converts to its
+/// type. Unknown fields are left alone, as mashumaro and serde ignore them. Errors name the field.
+fn check_fields(t: &LiteralType, value: &Value, depth: usize) -> Result<(), String> {
+    let (Some(structure), Value::Object(fields)) = (&t.structure, value) else {
+        return Ok(());
+    };
+    let required: Vec<String> = t
+        .metadata
+        .as_ref()
+        .map(struct_to_json)
+        .and_then(|schema| schema.get("required").cloned())
+        .and_then(|r| serde_json::from_value(r).ok())
+        .unwrap_or_default();
+    let none = SimpleType::None as i32;
+    let optional = |ft: &LiteralType| match &ft.r#type {
+        Some(literal_type::Type::UnionType(u)) => u
+            .variants
+            .iter()
+            .any(|v| matches!(v.r#type, Some(literal_type::Type::Simple(s)) if s == none)),
+        _ => false,
+    };
+    let mut names: Vec<&String> = structure.dataclass_type.keys().collect();
+    names.sort();
+    for name in names {
+        let field_type = &structure.dataclass_type[name];
+        match fields.get(name) {
+            Some(field) => {
+                check_value(field_type, field, depth + 1)
+                    .map_err(|reason| format!("field '{name}': {reason}"))?;
+            }
+            None if required.iter().any(|r| r == name) && !optional(field_type) => {
+                return Err(format!(
+                    "missing field '{name}' ({})",
+                    super::describe_type(field_type)
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the JSON `value` of a struct field (after [`coerce_fields`]) decodes as type `t`
+/// from msgpack: the JSON kind must be the one the field reads (no numbers in strings, which the
+/// command line accepts for top-level inputs but a struct's decoder does not).
+fn check_value(t: &LiteralType, value: &Value, depth: usize) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err("value nested too deeply".to_string());
+    }
+    let expected = || {
+        format!(
+            "expected {}, got {}",
+            super::describe_type(t),
+            preview(value)
+        )
+    };
+    let ok = |good: bool| if good { Ok(()) } else { Err(expected()) };
+    match &t.r#type {
+        Some(literal_type::Type::Simple(s)) => match SimpleType::try_from(*s) {
+            Ok(SimpleType::Integer) => ok(value.is_i64() || value.is_u64()),
+            Ok(SimpleType::Float) => ok(value.is_number()),
+            Ok(SimpleType::Boolean) => ok(value.is_boolean()),
+            Ok(SimpleType::String) => ok(value.is_string()),
+            Ok(SimpleType::None) => ok(value.is_null()),
+            Ok(SimpleType::Datetime) => match value {
+                Value::String(text) => parse_datetime(text).map(|_| ()),
+                _ => Err(expected()),
+            },
+            Ok(SimpleType::Duration) => ok(value.is_number()),
+            Ok(SimpleType::Struct) if t.structure.is_some() => match value {
+                Value::Object(_) => check_fields(t, value, depth),
+                _ => Err(expected()),
+            },
+            _ => Ok(()),
+        },
+        Some(literal_type::Type::CollectionType(inner)) => match value {
+            Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
+                check_value(inner, v, depth + 1).map_err(|e| format!("[{i}]: {e}"))
+            }),
+            _ => Err(expected()),
+        },
+        Some(literal_type::Type::MapValueType(inner)) => match value {
+            Value::Object(entries) => entries.iter().try_for_each(|(k, v)| {
+                check_value(inner, v, depth + 1).map_err(|e| format!("[{k:?}]: {e}"))
+            }),
+            _ => Err(expected()),
+        },
+        Some(literal_type::Type::UnionType(u)) => ok(u
+            .variants
+            .iter()
+            .any(|variant| check_value(variant, value, depth + 1).is_ok())),
+        Some(literal_type::Type::EnumType(e)) => ok(value
+            .as_str()
+            .is_some_and(|v| e.values.iter().any(|x| x == v))),
+        _ => Ok(()),
     }
 }
 
@@ -521,7 +622,13 @@ pub fn literal_from_text(ty: &LiteralType, raw: &str) -> Result<Literal, String>
                     return Err("not an integer".to_string());
                 }
                 Some(literal_type::Type::Simple(s)) if *s == SimpleType::Float as i32 => {
-                    return Err("not a number".to_string());
+                    // JSON has no nan/inf; Python's float() reads them (nan, inf, -inf, infinity).
+                    return match raw.trim().parse::<f64>() {
+                        Ok(f) => Ok(super::literals::primitive_literal(
+                            flytekit_idl::core::primitive::Value::FloatValue(f),
+                        )),
+                        Err(_) => Err("not a number".to_string()),
+                    };
                 }
                 Some(literal_type::Type::Simple(s)) if *s == SimpleType::Boolean as i32 => {
                     return Err("use true or false".to_string());

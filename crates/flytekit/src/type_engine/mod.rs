@@ -234,6 +234,19 @@ pub enum TypeError {
 }
 
 impl TypeError {
+    /// The storage error this error comes from, if moving blob data failed.
+    pub fn storage_error(&self) -> Option<&crate::storage::StorageError> {
+        match self {
+            TypeError::Storage(e) => Some(e),
+            TypeError::Variable { source, .. } | TypeError::At { source, .. } => {
+                source.storage_error()
+            }
+            _ => None,
+        }
+    }
+}
+
+impl TypeError {
     /// Prefixes the error with the variable it concerns.
     pub fn for_variable(self, name: impl Into<String>) -> Self {
         TypeError::Variable {

@@ -36,6 +36,8 @@ fn from_msgpack<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Reads an integer; a float is truncated toward zero, as flytekit does (it accepts floats for
+/// `int` inputs because the Flyte console sends every number as a float).
 #[inline]
 fn read_i64(literal: &Literal) -> Result<i64, TypeError> {
     if let Some(v) = from_msgpack::<i64>(literal, SimpleType::Integer) {
@@ -43,6 +45,23 @@ fn read_i64(literal: &Literal) -> Result<i64, TypeError> {
     }
     match read_primitive(literal, SimpleType::Integer)? {
         primitive::Value::Integer(i) => Ok(*i),
+        primitive::Value::FloatValue(f) => {
+            let t = f.trunc();
+            // -2^63 is exact; 2^63 (the first float above i64::MAX) is out of range.
+            if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&t) {
+                Ok(t as i64)
+            } else if f.is_finite() {
+                Err(TypeError::Overflow {
+                    value: f.to_string(),
+                    target: "i64",
+                })
+            } else {
+                Err(TypeError::invalid(
+                    &simple_type(SimpleType::Integer),
+                    format!("the float {f} has no integer value"),
+                ))
+            }
+        }
         _ => Err(TypeError::mismatch(
             &simple_type(SimpleType::Integer),
             literal,
@@ -92,12 +111,14 @@ macro_rules! integer_type {
 
 integer_type!(i8, i16, i32, i64, u8, u16, u32);
 
+/// Reads a float; an integer is converted, as flytekit does (`float(integer)`).
 fn read_f64(literal: &Literal) -> Result<f64, TypeError> {
     if let Some(v) = from_msgpack::<f64>(literal, SimpleType::Float) {
         return v;
     }
     match read_primitive(literal, SimpleType::Float)? {
         primitive::Value::FloatValue(f) => Ok(*f),
+        primitive::Value::Integer(i) => Ok(*i as f64),
         _ => Err(TypeError::mismatch(
             &simple_type(SimpleType::Float),
             literal,
