@@ -1,6 +1,6 @@
 //! The entrypoint's input path on arbitrary bytes: `inputs.pb` decoded, shown in the Input deck,
 //! offloaded literals resolved (from an in-memory store the fuzzer also fills), then the task run
-//! on them — `flytekit::entrypoint::inputs_from_bytes` and `Task::dispatch`, the code `execute`
+//! on them — `flytekit::__private::inputs_from_bytes` and `Task::dispatch`, the code `execute`
 //! runs. Errors are fine; a panic (libFuzzer aborts on it, even inside the task's catch) or a
 //! hang is a bug.
 //!
@@ -112,7 +112,7 @@ fuzz_target!(|data: &[u8]| {
         let cx = ExecutionContext::builder(ExecutionMode::Container, conversion, h.work.path())
             .build();
         if let Ok(inputs) =
-            flytekit::entrypoint::inputs_from_bytes(rest, "fuzz/inputs.pb", task, &cx).await
+            flytekit::__private::inputs_from_bytes(rest, "fuzz/inputs.pb", task, &cx).await
         {
             let _ = task.dispatch(&inputs, &cx).await;
         }

@@ -393,7 +393,7 @@ impl Args {
                     })?;
                     quote! { .deck_fields(&[#(#fields),*]) }
                 }
-                _ => return Err(meta.error(format!("unknown option; supported: {supported}"))),
+                _ => return Err(meta.error(format!("unknown task option; supported: {supported}"))),
             };
             out.calls.push(call);
             Ok(())
