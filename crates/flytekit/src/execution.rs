@@ -134,9 +134,17 @@ pub struct ExecutionContextBuilder {
     output_prefix: String,
     conversion: ConversionContext,
     checkpoint: Option<Checkpoint>,
+    secrets: Option<SecretsManager>,
 }
 
 impl ExecutionContextBuilder {
+    /// Looks secrets up through `secrets` instead of a manager read from the environment when
+    /// the context is built (the local engine reads it once per engine, not once per task).
+    pub(crate) fn secrets(mut self, secrets: SecretsManager) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
     /// Sets the execution id.
     pub fn execution_id(mut self, id: WorkflowExecutionIdentifier) -> Self {
         self.execution_id = id;
@@ -178,7 +186,9 @@ impl ExecutionContextBuilder {
             output_prefix: self.output_prefix,
             conversion: self.conversion,
             checkpoint: self.checkpoint,
-            secrets: SecretsManager::from_env(self.mode == ExecutionMode::Local),
+            secrets: self
+                .secrets
+                .unwrap_or_else(|| SecretsManager::from_env(self.mode == ExecutionMode::Local)),
             decks: Mutex::new(Vec::new()),
             timeline: Mutex::new(Vec::new()),
             started: Instant::now(),
@@ -208,6 +218,7 @@ impl ExecutionContext {
             output_prefix: String::new(),
             conversion,
             checkpoint: None,
+            secrets: None,
         }
     }
 

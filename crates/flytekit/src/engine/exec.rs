@@ -368,7 +368,13 @@ impl Engine {
                     false,
                 ));
             };
-            let cx = crate::execution::ExecutionContext::local(&self.inner.cx);
+            let cx = crate::execution::ExecutionContext::builder(
+                crate::execution::ExecutionMode::Local,
+                self.inner.cx.clone(),
+                self.inner.cx.local_dir(),
+            )
+            .secrets(self.inner.secrets.clone())
+            .build();
             if let Some(dynamic) = task.dynamic_spec() {
                 let built = run
                     .block_on(dynamic.build_workflow(cx, inputs.clone()))

@@ -324,6 +324,8 @@ struct EngineInner {
     slots: Semaphore,
     cache: OnceLock<Option<LocalCache>>,
     cx: ConversionContext,
+    /// Where local tasks look secrets up, read from the environment once per engine.
+    secrets: crate::secrets::SecretsManager,
     run_dir: PathBuf,
 }
 
@@ -368,6 +370,7 @@ impl Engine {
                 slots,
                 cache: OnceLock::new(),
                 cx,
+                secrets: crate::secrets::SecretsManager::from_env(true),
                 run_dir,
             }),
         }
