@@ -999,12 +999,11 @@ mod property {
                             .collect(),
                     };
                     let mut b = map.encode_to_vec();
-                    if let Some((i, x)) = flip {
-                        if !b.is_empty() {
+                    if let Some((i, x)) = flip
+                        && !b.is_empty() {
                             let i = i % b.len();
                             b[i] ^= x;
                         }
-                    }
                     if let Some(c) = cut {
                         b.truncate(*c);
                     }

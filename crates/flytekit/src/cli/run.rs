@@ -291,13 +291,12 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
             }
         }
     }
-    if let Some(sandbox) = options.sandbox.as_mut() {
-        if let Err(e) =
+    if let Some(sandbox) = options.sandbox.as_mut()
+        && let Err(e) =
             super::instances::prepare_sandbox(&entity, &args.payloads, sandbox, args.quiet).await
-        {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::FAILURE);
-        }
+    {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::FAILURE);
     }
     let engine = Engine::new(options);
     // Ctrl-C drops the run: in-process tasks stop at their next await, sandbox containers are

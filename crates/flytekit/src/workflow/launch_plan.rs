@@ -239,14 +239,14 @@ impl Schedule {
     pub fn fixed_rate(every: Duration) -> Self {
         use flytekit_idl::admin::FixedRateUnit;
         let secs = every.as_secs();
-        let expression = if every.subsec_nanos() != 0 || secs % 60 != 0 || secs == 0 {
+        let expression = if every.subsec_nanos() != 0 || !secs.is_multiple_of(60) || secs == 0 {
             Err(format!(
                 "a fixed rate is a whole number of minutes, got {every:?}"
             ))
         } else {
-            let (value, unit) = if secs % 86_400 == 0 {
+            let (value, unit) = if secs.is_multiple_of(86_400) {
                 (secs / 86_400, FixedRateUnit::Day)
-            } else if secs % 3600 == 0 {
+            } else if secs.is_multiple_of(3600) {
                 (secs / 3600, FixedRateUnit::Hour)
             } else {
                 (secs / 60, FixedRateUnit::Minute)

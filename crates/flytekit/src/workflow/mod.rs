@@ -794,10 +794,10 @@ impl<'w> NodeRef<'w> {
         }
         if self.index != target.index {
             let mut st = self.wf.state.borrow_mut();
-            if let Some(n) = st.arena.get_mut(target.index as usize) {
-                if !n.spec.upstream.contains(&(self.index as usize)) {
-                    n.spec.upstream.push(self.index as usize);
-                }
+            if let Some(n) = st.arena.get_mut(target.index as usize)
+                && !n.spec.upstream.contains(&(self.index as usize))
+            {
+                n.spec.upstream.push(self.index as usize);
             }
         }
         next
