@@ -1,6 +1,7 @@
 //! What a running task can see and use: its ids, attempt, working directory, storage, secrets,
 //! checkpoints and decks (flytekit's `ExecutionParameters`).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -94,6 +95,17 @@ pub enum ExecutionMode {
 }
 
 struct Inner {
+    /// What contexts made by [`ExecutionContext::fresh`] share.
+    common: Arc<Common>,
+    decks: Mutex<Vec<Deck>>,
+    timeline: Mutex<Vec<(Cow<'static, str>, f64)>>,
+    /// When the context was made: the origin of the timeline (`None` where there is none).
+    started: Option<Instant>,
+}
+
+/// The ids, places, storage and secrets of a context: shared by the contexts the local engine
+/// makes for each attempt from one template.
+struct Common {
     mode: ExecutionMode,
     execution_id: WorkflowExecutionIdentifier,
     task_id: Identifier,
@@ -103,9 +115,6 @@ struct Inner {
     conversion: ConversionContext,
     checkpoint: Option<Checkpoint>,
     secrets: SecretsManager,
-    decks: Mutex<Vec<Deck>>,
-    timeline: Mutex<Vec<(String, f64)>>,
-    started: Instant,
 }
 
 /// The context of one task attempt. Cheap to clone; user tasks receive `&ExecutionContext` as
@@ -116,10 +125,10 @@ pub struct ExecutionContext(Arc<Inner>);
 impl std::fmt::Debug for ExecutionContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExecutionContext")
-            .field("mode", &self.0.mode)
-            .field("execution_id", &self.0.execution_id)
-            .field("task_id", &self.0.task_id)
-            .field("attempt", &self.0.attempt)
+            .field("mode", &self.0.common.mode)
+            .field("execution_id", &self.0.common.execution_id)
+            .field("task_id", &self.0.common.task_id)
+            .field("attempt", &self.0.common.attempt)
             .finish_non_exhaustive()
     }
 }
@@ -177,7 +186,7 @@ impl ExecutionContextBuilder {
 
     /// Builds the context.
     pub fn build(self) -> ExecutionContext {
-        ExecutionContext(Arc::new(Inner {
+        ExecutionContext::with_common(Arc::new(Common {
             mode: self.mode,
             execution_id: self.execution_id,
             task_id: self.task_id,
@@ -189,14 +198,29 @@ impl ExecutionContextBuilder {
             secrets: self
                 .secrets
                 .unwrap_or_else(|| SecretsManager::from_env(self.mode == ExecutionMode::Local)),
-            decks: Mutex::new(Vec::new()),
-            timeline: Mutex::new(Vec::new()),
-            started: Instant::now(),
         }))
     }
 }
 
 impl ExecutionContext {
+    fn with_common(common: Arc<Common>) -> Self {
+        // Only a task in a container keeps a timeline (its deck shows it).
+        let started = (common.mode == ExecutionMode::Container).then(Instant::now);
+        ExecutionContext(Arc::new(Inner {
+            common,
+            decks: Mutex::new(Vec::new()),
+            timeline: Mutex::new(Vec::new()),
+            started,
+        }))
+    }
+
+    /// A new context with this one's ids, places, storage and secrets, and decks and a timeline
+    /// of its own: what the local engine gives each task attempt, made from one template
+    /// without copying the template's parts.
+    pub(crate) fn fresh(&self) -> Self {
+        Self::with_common(self.0.common.clone())
+    }
+
     /// Starts a context for `mode` whose conversions go through `conversion` and whose scratch
     /// space is `working_dir`.
     pub fn builder(
@@ -234,57 +258,57 @@ impl ExecutionContext {
 
     /// Container or local.
     pub fn mode(&self) -> ExecutionMode {
-        self.0.mode
+        self.0.common.mode
     }
 
     /// The workflow execution's id (project, domain, name).
     pub fn execution_id(&self) -> &WorkflowExecutionIdentifier {
-        &self.0.execution_id
+        &self.0.common.execution_id
     }
 
     /// The running task's id.
     pub fn task_id(&self) -> &Identifier {
-        &self.0.task_id
+        &self.0.common.task_id
     }
 
     /// The attempt number (0 for the first).
     pub fn attempt(&self) -> u32 {
-        self.0.attempt
+        self.0.common.attempt
     }
 
     /// A scratch directory for this attempt.
     pub fn working_dir(&self) -> &Path {
-        &self.0.working_dir
+        &self.0.common.working_dir
     }
 
     /// Where outputs metadata goes (`--output-prefix`).
     pub fn output_prefix(&self) -> &str {
-        &self.0.output_prefix
+        &self.0.common.output_prefix
     }
 
     /// Where new blobs go (`--raw-output-data-prefix`).
     pub fn raw_output_prefix(&self) -> &str {
-        self.0.conversion.raw_output_prefix()
+        self.0.common.conversion.raw_output_prefix()
     }
 
     /// The conversion context for the type engine.
     pub fn conversion(&self) -> &ConversionContext {
-        &self.0.conversion
+        &self.0.common.conversion
     }
 
     /// The storage behind inputs, outputs and blobs.
     pub fn storage(&self) -> &Storage {
-        self.0.conversion.storage()
+        self.0.common.conversion.storage()
     }
 
     /// The checkpoints, when the platform provides a checkpoint prefix.
     pub fn checkpoint(&self) -> Option<&Checkpoint> {
-        self.0.checkpoint.as_ref()
+        self.0.common.checkpoint.as_ref()
     }
 
     /// Reads a secret requested by the task.
     pub fn secret(&self, group: &str, key: &str) -> Result<SecretValue, SecretError> {
-        self.0.secrets.get(group, key, None)
+        self.0.common.secrets.get(group, key, None)
     }
 
     /// Reads a versioned secret.
@@ -294,7 +318,7 @@ impl ExecutionContext {
         key: &str,
         version: &str,
     ) -> Result<SecretValue, SecretError> {
-        self.0.secrets.get(group, key, Some(version))
+        self.0.common.secrets.get(group, key, Some(version))
     }
 
     /// Adds a deck to this run's `deck.html` (written when the task enables decks).
@@ -310,10 +334,16 @@ impl ExecutionContext {
     }
 
     /// Marks the start of a phase on the timeline deck.
-    pub fn record_phase(&self, phase: &str) {
-        let at = self.0.started.elapsed().as_secs_f64();
+    ///
+    /// Only a task in a container keeps a timeline (its deck shows it); in the local engine
+    /// this does nothing, so the many small tasks of a local run do not pay for it.
+    pub fn record_phase(&self, phase: impl Into<Cow<'static, str>>) {
+        let Some(started) = self.0.started else {
+            return;
+        };
+        let at = started.elapsed().as_secs_f64();
         if let Ok(mut t) = self.0.timeline.lock() {
-            t.push((phase.to_string(), at));
+            t.push((phase.into(), at));
         }
     }
 
@@ -322,7 +352,46 @@ impl ExecutionContext {
         self.0
             .timeline
             .lock()
-            .map(|t| t.clone())
+            .map(|t| t.iter().map(|(p, at)| (p.to_string(), *at)).collect())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(mode: ExecutionMode) -> ExecutionContext {
+        let cx = ConversionContext::new(Storage::new(), std::env::temp_dir(), "/tmp/raw");
+        ExecutionContext::builder(mode, cx, std::env::temp_dir())
+            .secrets(SecretsManager::from_env(true))
+            .attempt(2)
+            .build()
+    }
+
+    #[test]
+    fn only_containers_keep_a_timeline() {
+        let container = context(ExecutionMode::Container);
+        container.record_phase("Load task");
+        container.record_phase(String::from("Read inputs"));
+        let phases: Vec<String> = container.timeline().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(phases, ["Load task", "Read inputs"]);
+        let local = context(ExecutionMode::Local);
+        local.record_phase("Load task");
+        assert!(local.timeline().is_empty());
+    }
+
+    #[test]
+    fn fresh_contexts_share_the_template_but_not_its_decks() {
+        let template = context(ExecutionMode::Local);
+        template.add_deck(Deck::markdown("one", "1"));
+        let fresh = template.fresh();
+        assert_eq!(fresh.attempt(), 2);
+        assert_eq!(fresh.working_dir(), template.working_dir());
+        assert_eq!(fresh.raw_output_prefix(), "/tmp/raw");
+        assert!(fresh.decks().is_empty());
+        fresh.add_deck(Deck::markdown("two", "2"));
+        assert_eq!(template.decks().len(), 1);
+        assert_eq!(fresh.decks().len(), 1);
     }
 }

@@ -2,7 +2,8 @@
 //! time, under a failure policy, until done or cancelled.
 //!
 //! The local engine's workflows and sub-workflows, the sandbox's `futures.pb` graphs and the
-//! elements of map tasks all run through [`run`]; it knows nothing of tasks or literals. A unit is
+//! elements of map tasks (as lanes that each take elements from a shared counter, see
+//! `elements::run_indexed`) all run through [`run`]; it knows nothing of tasks or literals. A unit is
 //! started by the caller's `exec` function, which runs *on the scheduler's worker thread*: the
 //! first worker is the calling thread, more are started (up to `limit`) only while more units are
 //! ready than workers are busy. A chain of units therefore runs on one thread with no hand-off
@@ -12,7 +13,9 @@
 //!
 //! `exec` is synchronous: it may block (a task body runs in place) or drive a future with the
 //! runtime handle's `block_on` — so the scheduler must be called from a thread that is not
-//! already inside `block_on` (a blocking-pool thread, or a worker of an enclosing run).
+//! already inside `block_on` (a blocking-pool thread, or a worker of an enclosing run). Every
+//! worker is in the tokio runtime context of the calling thread, if it has one, so `exec` may
+//! poll futures that need it (timers, I/O) directly.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -29,14 +32,6 @@ pub(crate) enum Policy {
     /// Keep running every unit that does not depend on a failed one
     /// (`fail_after_executable_nodes_complete`).
     AfterExecutable,
-    /// Up to `allowed` units may fail (a map task's success criterion); past that, stop unless
-    /// `run_all`.
-    Tolerate {
-        /// Failures the graph survives.
-        allowed: usize,
-        /// Keep starting units after too many failed.
-        run_all: bool,
-    },
 }
 
 /// A cancellation signal shared by a run and everything it starts (Ctrl-C, a dropped run).
@@ -254,7 +249,12 @@ fn worker<'scope, 'env, T, E, X, A>(
         // More ready work than busy workers: start a helper (up to the limit).
         if !st.ready.is_empty() && st.idle == 0 && st.workers < shared.limit {
             st.workers += 1;
-            scope.spawn(move || worker(shared, scope, exec, aborted));
+            let context = tokio::runtime::Handle::try_current().ok();
+            scope.spawn(move || {
+                // A helper runs in the runtime context of the worker that started it.
+                let _context = context.as_ref().map(tokio::runtime::Handle::enter);
+                worker(shared, scope, exec, aborted)
+            });
         } else if !st.ready.is_empty() && st.idle > 0 {
             shared.wake.notify_one();
         }
@@ -277,13 +277,7 @@ fn worker<'scope, 'env, T, E, X, A>(
             }
             Err(e) => {
                 st.failures.push((i, e));
-                st.stopped |= match shared.policy {
-                    Policy::FailImmediately => true,
-                    Policy::AfterExecutable => false,
-                    Policy::Tolerate { allowed, run_all } => {
-                        st.failures.len() > allowed && !run_all
-                    }
-                };
+                st.stopped |= shared.policy == Policy::FailImmediately;
             }
         }
         if st.stopped || st.ready.len() > 1 || st.running == 0 {
@@ -292,7 +286,8 @@ fn worker<'scope, 'env, T, E, X, A>(
     }
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+/// What a panic's payload says, as a unit's failure reason (`panicked: ...`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     let text = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -407,36 +402,54 @@ mod tests {
     }
 
     #[test]
-    fn tolerated_failures_and_panics() {
-        let up = vec![vec![]; 10];
+    fn a_panic_is_the_units_failure() {
         let report: Report<u8, String> = run(
-            &up,
-            Policy::Tolerate {
-                allowed: 3,
-                run_all: false,
-            },
+            &vec![vec![]; 3],
+            Policy::AfterExecutable,
             2,
             &Cancel::new(),
             |i, _| {
-                if i == 4 {
-                    panic!("element four");
+                if i == 1 {
+                    panic!("unit one");
                 }
-                if i % 3 == 0 {
-                    Err(format!("e{i}"))
-                } else {
-                    Ok(1)
-                }
+                Ok(1)
             },
             |i, r| format!("aborted {i}: {r}"),
         );
-        // 0, 3, 4 (panic), 6 fail: the fourth failure stops the run.
-        assert!(report.failures.len() >= 4);
-        assert!(
-            report
-                .failures
-                .iter()
-                .any(|(i, e)| *i == 4 && e.contains("element four"))
+        assert_eq!(
+            report.failures,
+            vec![(1, "aborted 1: panicked: unit one".to_string())]
         );
+        assert_eq!(report.outputs, vec![Some(1), None, Some(1)]);
+    }
+
+    #[test]
+    fn helper_workers_have_the_callers_runtime_context() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _context = rt.enter();
+        let in_context = AtomicUsize::new(0);
+        let threads = Mutex::new(std::collections::HashSet::new());
+        let report: Report<u8, String> = run(
+            &vec![vec![]; 8],
+            Policy::FailImmediately,
+            4,
+            &Cancel::new(),
+            |_, _| {
+                threads.lock().unwrap().insert(std::thread::current().id());
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                if tokio::runtime::Handle::try_current().is_ok() {
+                    in_context.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(1)
+            },
+            |_, r| r,
+        );
+        assert!(report.failures.is_empty());
+        assert!(threads.lock().unwrap().len() > 1, "no helper started");
+        assert_eq!(in_context.load(Ordering::SeqCst), 8);
     }
 
     #[test]

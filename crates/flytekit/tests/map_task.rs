@@ -523,6 +523,63 @@ async fn the_engine_runs_elements_in_parallel_within_the_concurrency() {
     assert!((3..=6).contains(&peak), "peak {peak}");
 }
 
+/// Elements of `steady` finished so far, and how many had when `aside` ran.
+static STEADY_DONE: AtomicUsize = AtomicUsize::new(0);
+static DONE_WHEN_ASIDE_RAN: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// A map element that takes a few milliseconds of the CPU's time (a sync body, in place).
+#[task]
+fn steady(x: i64) -> i64 {
+    std::thread::sleep(Duration::from_millis(3));
+    STEADY_DONE.fetch_add(1, Ordering::SeqCst);
+    x
+}
+
+/// A task beside the map, waiting for one of the engine's slots.
+#[task]
+fn aside(x: i64) -> i64 {
+    DONE_WHEN_ASIDE_RAN.store(STEADY_DONE.load(Ordering::SeqCst), Ordering::SeqCst);
+    x
+}
+
+/// Holds a slot while the map starts, so that the map's lanes wait for it and then hold both.
+#[task]
+fn pause(x: i64) -> i64 {
+    std::thread::sleep(Duration::from_millis(20));
+    x
+}
+
+#[workflow]
+fn map_beside_a_task(xs: Vec<i64>, x: i64) -> (Vec<i64>, i64) {
+    let y = pause(x);
+    (steady::map(xs), aside(y))
+}
+
+#[tokio::test]
+async fn a_map_gives_its_slots_back_to_waiting_tasks() {
+    // Two slots: `pause` holds one, then the map's second lane (waiting first) takes it, so the
+    // map holds both when `aside` asks for one. It gets one when a lane's lease runs out (after
+    // a millisecond), not once all 60 elements are done.
+    STEADY_DONE.store(0, Ordering::SeqCst);
+    let engine = flytekit::engine::Engine::new(flytekit::engine::EngineOptions {
+        concurrency: 2,
+        cache: flytekit::engine::CacheMode::Disabled,
+        ..Default::default()
+    });
+    let mut call = flytekit::engine::LocalCall::with_engine(map_beside_a_task::workflow(), engine);
+    let xs: Vec<i64> = (0..60).collect();
+    call.input("xs", &xs).await.unwrap();
+    call.input("x", &7i64).await.unwrap();
+    let out = call.execute().await.unwrap();
+    assert_eq!(out.get::<Vec<i64>>("o0").await.unwrap(), xs);
+    assert_eq!(out.get::<i64>("o1").await.unwrap(), 7);
+    let done = DONE_WHEN_ASIDE_RAN.load(Ordering::SeqCst);
+    assert!(
+        done < 30,
+        "the task beside the map waited for {done} of its 60 elements"
+    );
+}
+
 static CACHED_RUNS: AtomicUsize = AtomicUsize::new(0);
 
 /// Counts its executions; its outputs are cached.

@@ -5,6 +5,7 @@
 //! in place on the worker (no hand-off to another thread), and futures (containers, storage,
 //! async bodies) are driven with the runtime handle's `block_on`, racing the run's cancellation.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use super::graph::{Attempts, Executable, Graph, GraphNode, MapNode, NodeKind};
 use super::progress::Progress;
 use super::sandbox::{self, AttemptError, ContainerRun, Input, Outcome};
 use super::{CacheMode, Engine, EngineError, Run, cache_key};
-use crate::elements::{common_length, element_inputs, gather_named};
+use crate::elements::{common_length, element_inputs, element_outputs, gather_named};
 use crate::scheduler::{self, Policy};
 use crate::task::{Task, TaskError, on_blocking_thread};
 use crate::workflow::FailurePolicy;
@@ -267,8 +268,10 @@ impl Engine {
         let produced = {
             let _slot = run.slot(&self.inner.slots)?;
             progress.started(path, name);
-            self.with_retries(path, name, attempts, run, |n| {
-                self.attempt(exec, &inputs, path, n, None, attempts, run)
+            let mut inputs = Some(inputs);
+            self.with_retries(&path, name, attempts, run, |n| {
+                let inputs = attempts.inputs_of(n, &mut inputs);
+                self.attempt(exec, inputs, &path, n, None, attempts, run)
             })?
         };
         let outputs = match produced {
@@ -295,7 +298,7 @@ impl Engine {
     /// recoverable errors and timeouts are), or the retries are spent.
     fn with_retries(
         &self,
-        path: &str,
+        path: &dyn std::fmt::Display,
         name: &str,
         attempts: &Attempts,
         run: &Run,
@@ -307,7 +310,8 @@ impl Engine {
             match attempt(n) {
                 Ok(p) => return Ok(p),
                 Err((e, retryable)) if retryable && n <= attempts.retries => {
-                    run.progress.retrying(path, name, n, &e.to_string());
+                    run.progress
+                        .retrying(&path.to_string(), name, n, &e.to_string());
                     if self.inner.options.sandbox.is_some() {
                         // Made inside the runtime: extra scheduler workers are plain threads.
                         run.block_on(async { tokio::time::sleep(sandbox::RETRY_DELAY).await })?;
@@ -336,7 +340,8 @@ impl Engine {
                             },
                         },
                     };
-                    run.progress.failed(path, name, &err.to_string());
+                    run.progress
+                        .failed(&path.to_string(), name, &err.to_string());
                     return Err(err);
                 }
             }
@@ -349,8 +354,8 @@ impl Engine {
     fn attempt(
         &self,
         exec: &Executable,
-        inputs: &LiteralMap,
-        path: &str,
+        inputs: Cow<'_, LiteralMap>,
+        path: &dyn std::fmt::Display,
         n: u32,
         element: Option<(usize, &str, &TaskTemplate)>,
         attempts: &Attempts,
@@ -368,16 +373,10 @@ impl Engine {
                     false,
                 ));
             };
-            let cx = crate::execution::ExecutionContext::builder(
-                crate::execution::ExecutionMode::Local,
-                self.inner.cx.clone(),
-                self.inner.cx.local_dir(),
-            )
-            .secrets(self.inner.secrets.clone())
-            .build();
+            let cx = self.inner.task_cx.fresh();
             if let Some(dynamic) = task.dynamic_spec() {
                 let built = run
-                    .block_on(dynamic.build_workflow(cx, inputs.clone()))
+                    .block_on(dynamic.build_workflow(cx, inputs.into_owned()))
                     .map_err(cancelled)?;
                 return built
                     .and_then(|wf| {
@@ -387,7 +386,11 @@ impl Engine {
                     .map(Produced::Graph)
                     .map_err(task_failure);
             }
-            let body = async { task.call_body(inputs, &cx).await.map_err(task_failure) };
+            let body = async {
+                task.call_body_owned(inputs.into_owned(), &cx)
+                    .await
+                    .map_err(task_failure)
+            };
             let result = if timeout.is_some() {
                 // A time limit needs the body on a thread of its own, where it can be left behind.
                 run.block_on(bounded(timeout, body))
@@ -397,6 +400,7 @@ impl Engine {
             };
             return result.map_err(cancelled)?.map(Produced::Outputs);
         };
+        let path = &path.to_string();
         let storage = self.inner.cx.storage();
         let container = async {
             let local;
@@ -406,7 +410,7 @@ impl Engine {
                     Input::At(uri.to_string()),
                     crate::contract::element_env(index),
                 ),
-                (None, Executable::Template(t)) => (t.as_ref(), Input::Write(inputs), Vec::new()),
+                (None, Executable::Template(t)) => (t.as_ref(), Input::Write(&inputs), Vec::new()),
                 (None, Executable::Local(task)) => {
                     let settings = sandbox::settings(opts);
                     // An instance task's offloaded payload goes to the store its args name.
@@ -416,7 +420,7 @@ impl Engine {
                     local = task
                         .template(&settings)
                         .map_err(|e| AttemptError::Setup(e.to_string()).into_failure())?;
-                    (&local, Input::Write(inputs), Vec::new())
+                    (&local, Input::Write(&inputs), Vec::new())
                 }
             };
             let container = ContainerRun {
@@ -518,8 +522,10 @@ impl Engine {
                 Some((template, uri))
             }
         };
-        let inner: Option<&Task> = match &m.task {
-            Executable::Local(t) => t.map_spec().map(|s| s.inner()),
+        let inner: Option<(&Task, Executable)> = match &m.task {
+            Executable::Local(t) => t
+                .map_spec()
+                .map(|s| (s.inner(), Executable::Local(s.inner().clone()))),
             Executable::Template(_) => None,
         };
         let spec = match &m.task {
@@ -534,15 +540,15 @@ impl Engine {
             references: run.references.clone(),
         };
         let element = |i: usize| -> Result<LiteralMap, EngineError> {
-            let element_path = format!("{path}[{i}]");
-            match (&sandboxed, inner) {
+            let element_path = ElementPath(path, i);
+            match (&sandboxed, &inner) {
                 (Some((template, uri)), _) => {
                     let exec = Executable::Template(template.clone());
                     let produced =
                         self.with_retries(&element_path, entity, &m.attempts, run, |n| {
                             self.attempt(
                                 &exec,
-                                &LiteralMap::default(),
+                                Cow::Owned(LiteralMap::default()),
                                 &element_path,
                                 n,
                                 Some((i, uri, template)),
@@ -553,41 +559,41 @@ impl Engine {
                     match produced {
                         Produced::Outputs(o) => Ok(o),
                         Produced::Graph(_) => Err(EngineError::InvalidFutures {
-                            node: element_path,
+                            node: element_path.to_string(),
                             reason: "a map task element produced a workflow".into(),
                         }),
                     }
                 }
-                (None, Some(inner)) => {
+                (None, Some((inner, exec))) => {
                     let Some(spec) = spec else {
                         return Err(EngineError::InvalidFutures {
-                            node: element_path,
+                            node: element_path.to_string(),
                             reason: "not a map task".into(),
                         });
                     };
                     let element_inputs =
                         element_inputs(spec, &inputs, i).map_err(|e| EngineError::TaskFailed {
-                            node: element_path.clone(),
+                            node: element_path.to_string(),
                             task: inner.name().to_string(),
                             attempts: 0,
                             source: Box::new(e),
                         })?;
-                    let exec = Executable::Local(inner.clone());
                     // Cached elements go through the cache one by one; others run in place.
                     if m.attempts.cache.is_some() {
                         return self.run_task_node(
-                            &exec,
+                            exec,
                             &m.attempts,
                             element_inputs,
-                            &element_path,
+                            &element_path.to_string(),
                             quiet,
                         );
                     }
+                    let mut element_inputs = Some(element_inputs);
                     let produced =
                         self.with_retries(&element_path, inner.name(), &m.attempts, quiet, |n| {
                             self.attempt(
-                                &exec,
-                                &element_inputs,
+                                exec,
+                                m.attempts.inputs_of(n, &mut element_inputs),
                                 &element_path,
                                 n,
                                 None,
@@ -598,13 +604,13 @@ impl Engine {
                     match produced {
                         Produced::Outputs(o) => Ok(o),
                         Produced::Graph(_) => Err(EngineError::InvalidFutures {
-                            node: element_path,
+                            node: element_path.to_string(),
                             reason: "a map task element produced a workflow".into(),
                         }),
                     }
                 }
                 (None, None) => Err(EngineError::InvalidFutures {
-                    node: element_path,
+                    node: element_path.to_string(),
                     reason: "serialized map tasks run only in the sandbox".into(),
                 }),
             }
@@ -615,15 +621,15 @@ impl Engine {
             m.run_all,
             limit,
             &run.cancel,
-            |i| {
+            || {
                 if m.attempts.cache.is_some() && sandboxed.is_none() {
                     // A cached element is a task node of its own: it takes its slot itself.
-                    return element(i);
+                    return Ok(None);
                 }
                 // Elements share the engine's slots with every other task.
-                let _slot = run.slot(&self.inner.slots)?;
-                element(i)
+                run.slot(&self.inner.slots).map(Some)
             },
+            |i| element(i).map(|o| element_outputs(&m.outputs, o)),
             |i, reason| EngineError::Aborted {
                 node: format!("{path}[{i}]"),
                 entity: entity.to_string(),
@@ -641,6 +647,16 @@ impl Engine {
             }
             Err(f) => Err(failed(f.summary())),
         }
+    }
+}
+
+/// The path of element `.1` of map node `.0` (`n2[3]`), written out only when needed (in an
+/// error or a progress line), not for every element.
+struct ElementPath<'a>(&'a str, usize);
+
+impl std::fmt::Display for ElementPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
     }
 }
 

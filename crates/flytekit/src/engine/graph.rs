@@ -68,6 +68,20 @@ pub(crate) struct Attempts {
 }
 
 impl Attempts {
+    /// The inputs of attempt `n` (from 1): lent while a retry may follow, given to the last
+    /// attempt there can be, so that it need not copy them.
+    pub(crate) fn inputs_of<'a>(
+        &self,
+        n: u32,
+        inputs: &'a mut Option<LiteralMap>,
+    ) -> std::borrow::Cow<'a, LiteralMap> {
+        if n > self.retries {
+            std::borrow::Cow::Owned(inputs.take().unwrap_or_default())
+        } else {
+            std::borrow::Cow::Borrowed(inputs.get_or_insert_default())
+        }
+    }
+
     /// A task's own settings, with a node's overrides on top.
     pub(crate) fn of_task(task: &Task, o: &NodeOverrides) -> Self {
         let c = task.config();

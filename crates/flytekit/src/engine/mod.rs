@@ -63,22 +63,31 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    /// One of the engine's task slots: taken at once when one is free (no trip through the
-    /// runtime), else awaited, giving up on cancellation.
+    /// One of the engine's task slots: taken at once when one is free, else awaited, giving up
+    /// on cancellation.
     fn slot<'a>(
         &self,
         slots: &'a Semaphore,
     ) -> Result<tokio::sync::SemaphorePermit<'a>, EngineError> {
-        match slots.try_acquire() {
-            Ok(permit) => Ok(permit),
-            Err(_) => self
-                .block_on(slots.acquire())?
-                .map_err(|_| EngineError::Cancelled),
-        }
+        self.block_on(slots.acquire())?
+            .map_err(|_| EngineError::Cancelled)
     }
 
     /// Drives `fut` to completion on this thread, unless the run is cancelled first.
+    ///
+    /// Most futures driven here finish on their first poll (a sync task body runs in place, a
+    /// free slot is taken at once), so `fut` is polled once before going through the runtime's
+    /// `block_on`, which costs more than such a body. A future that is not ready then is driven
+    /// to the end by `block_on`, which polls it again with a waker of its own. The first poll
+    /// needs the runtime's context (timers, I/O): a run's code runs on the scheduler's workers,
+    /// which have it — the first is a thread of the runtime's blocking pool, and the scheduler
+    /// gives the workers it starts the context of the thread that started them.
     fn block_on<F: Future>(&self, fut: F) -> Result<F::Output, EngineError> {
+        let mut fut = std::pin::pin!(fut);
+        let mut first = std::task::Context::from_waker(std::task::Waker::noop());
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut first) {
+            return Ok(out);
+        }
         self.handle.block_on(async {
             tokio::select! {
                 biased;
@@ -324,8 +333,9 @@ struct EngineInner {
     slots: Semaphore,
     cache: OnceLock<Option<LocalCache>>,
     cx: ConversionContext,
-    /// Where local tasks look secrets up, read from the environment once per engine.
-    secrets: crate::secrets::SecretsManager,
+    /// What every local task attempt's context is made from (fresh decks and timeline each
+    /// time): the engine's storage and places, and secrets read from the environment once.
+    task_cx: crate::execution::ExecutionContext,
     run_dir: PathBuf,
 }
 
@@ -364,13 +374,20 @@ impl Engine {
         let cx =
             ConversionContext::new(crate::storage::Storage::new(), run_dir.join("inputs"), raw);
         let slots = Semaphore::new(options.concurrency.max(1));
+        let task_cx = crate::execution::ExecutionContext::builder(
+            crate::execution::ExecutionMode::Local,
+            cx.clone(),
+            cx.local_dir(),
+        )
+        .secrets(crate::secrets::SecretsManager::from_env(true))
+        .build();
         Self {
             inner: Arc::new(EngineInner {
                 options,
                 slots,
                 cache: OnceLock::new(),
                 cx,
-                secrets: crate::secrets::SecretsManager::from_env(true),
+                task_cx,
                 run_dir,
             }),
         }
