@@ -4,18 +4,25 @@
 //! archive, flytekit's model classes read every file of it, and every task in it runs through its
 //! container args (as Propeller would: `tests/support/propeller.rs`) with the outputs expected
 //! from the configuration; the workflows run from the archive, in-process (`run`) and in the
-//! sandbox (`run --sandbox`, against S3). Bad input: an unreachable payload store, a payload
-//! deleted or tampered with after packaging, and a binary that lacks the instance type.
+//! sandbox (`run --sandbox`, against S3). `register` (against the fake FlyteAdmin of
+//! `conformance/fake_admin.py`) stores the same payloads first and registers the same templates
+//! as the archive holds. Bad input: an unreachable payload store, a payload deleted or tampered
+//! with after packaging, and a binary that lacks the instance type.
 
 #[path = "support/propeller.rs"]
 #[allow(dead_code)]
 mod propeller;
+
+#[path = "support/fake_admin.rs"]
+#[allow(dead_code)]
+mod fake_admin;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use base64::Engine as _;
 use flytekit::idl::Message;
 use flytekit::idl::admin::{TaskSpec, WorkflowSpec};
 use flytekit::idl::core::{
@@ -26,6 +33,7 @@ use flytekit::storage::{Storage, StorageConfig};
 use flytekit::type_engine::{literal_from_json, literal_to_json};
 use propeller::{Produced, Propeller, Registry};
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
 /// A configured table: its name, rows and default.
 type TableSpec = (&'static str, Vec<(&'static str, i64)>, Option<i64>);
@@ -591,6 +599,99 @@ fn run_and_the_sandbox_run_workflows_of_instance_tasks() {
         .expect("list");
     // The big table, the bundle, and the two offsets.
     assert_eq!(objects.len(), 4, "{objects:?}");
+}
+
+/// `register` takes what the providers declare, stores their payloads before registering
+/// anything, and registers the templates `package` writes for the same settings.
+#[test]
+fn register_stores_payloads_first_and_registers_what_package_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), 6);
+    let (storage, store) = s3();
+    let admin = fake_admin::FakeAdmin::start(&[]);
+    let ids = ["-p", "flytesnacks", "-d", "development", "--version", "v1"];
+
+    let mut cmd = tables_cmd(&["register", "-i", "ghcr.io/acme/tables:1", "-c"]);
+    cmd.arg(admin.config(""))
+        .args(ids)
+        .args(["--payload-store", &store, "--instance-arg"])
+        .arg(format!("config={}", config.display()));
+    let o = cmd.output().expect("register runs");
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("uploaded 2 object(s)") && err.contains("0 already present"),
+        "{err}"
+    );
+
+    // The payloads were in the store before the first entity was sent: package finds them.
+    let archive = dir.path().join("flyte-package.tgz");
+    let p = package(&config, &store, &archive, &ids);
+    assert!(p.status.success(), "{}", stderr(&p));
+    assert!(
+        stderr(&p).contains("uploaded 0 object(s)") && stderr(&p).contains("2 already present"),
+        "{}",
+        stderr(&p)
+    );
+    let (archived, _) = read_archive(&archive);
+    let registered: BTreeMap<String, TaskTemplate> = admin
+        .requests()
+        .into_iter()
+        .filter(|r| r["method"] == "CreateTask" && r["code"] == "OK")
+        .map(|r| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(r["request"].as_str().expect("request bytes"))
+                .expect("base64");
+            let t = flytekit::idl::admin::TaskCreateRequest::decode(bytes.as_slice())
+                .expect("TaskCreateRequest")
+                .spec
+                .and_then(|s| s.template)
+                .expect("template");
+            (t.id.as_ref().expect("id").name.clone(), t)
+        })
+        .collect();
+    assert_eq!(registered.len(), 11, "{:?}", registered.keys());
+    assert_eq!(registered, archived);
+
+    // The offloaded payload named by the registered task is in the store, under its digest.
+    let big_uri = args_len(&registered["tables.lookup_big"]).1[3].clone();
+    assert!(big_uri.starts_with(&store), "{big_uri}");
+    let stored = rt()
+        .block_on(storage.get(&big_uri))
+        .expect("the payload is stored");
+    let digest = format!("sha256-{:x}", sha2::Sha256::digest(&stored));
+    assert!(big_uri.ends_with(&digest), "{big_uri} holds {digest}");
+
+    // `serialize` takes the declared workflow by name, with the same templates.
+    let out = dir.path().join("serialized");
+    let mut cmd = tables_cmd(&[
+        "serialize",
+        "lookup_all",
+        "-i",
+        "ghcr.io/acme/tables:1",
+        "-o",
+    ]);
+    cmd.arg(&out)
+        .args(ids)
+        .args(["--payload-store", &store, "--instance-arg"])
+        .arg(format!("config={}", config.display()));
+    let o = cmd.output().expect("serialize runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut serialized = 0;
+    for entry in std::fs::read_dir(&out).expect("serialized files") {
+        let path = entry.expect("entry").path();
+        if !path.to_string_lossy().ends_with("_1.pb") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).expect("read");
+        let t = TaskSpec::decode(bytes.as_slice())
+            .expect("TaskSpec")
+            .template
+            .expect("template");
+        assert_eq!(Some(&t), registered.get(&t.id.as_ref().expect("id").name));
+        serialized += 1;
+    }
+    assert_eq!(serialized, 9, "the declared workflow's tasks");
 }
 
 #[test]

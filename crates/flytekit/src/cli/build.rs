@@ -36,7 +36,8 @@ use crate::workflow::Workflow;
     about = "Build and push the images the tasks name (ImageSpecs), check that the others exist"
 )]
 pub struct BuildArgs {
-    /// Workflows whose images to build (default: every workflow and task in this binary).
+    /// Workflows whose images to build, registered or declared by instance providers (default:
+    /// every workflow and task in this binary and every instance the providers declare).
     pub workflows: Vec<String>,
     /// The images `package --fast` names: the binary is copied but its content is not in the
     /// tag, so a code change keeps the image.
@@ -48,6 +49,9 @@ pub struct BuildArgs {
     /// Identifiers, images and environment, as for `package`.
     #[command(flatten)]
     pub registration: RegistrationArgs,
+    /// Arguments of the instance providers, whose instance tasks' images are built too.
+    #[command(flatten)]
+    pub instances: super::instances::InstanceArgs,
 }
 
 /// Entry point of `build`.
@@ -55,7 +59,11 @@ pub async fn build(args: BuildArgs) -> ExitCode {
     let result = async {
         let fast = args.fast.then_some(args.dest_dir.as_str());
         let (settings, specs) = registration_settings(&args.registration, fast)?;
-        let (workflows, tasks) = super::lookup::select(&args.workflows)?;
+        let (mut workflows, mut tasks) =
+            super::instances::select(&args.workflows, &args.instances, "build")?;
+        if args.workflows.is_empty() {
+            super::instances::add_declared(&args.instances, &mut workflows, &mut tasks)?;
+        }
         ensure_images(&workflows, &tasks, &settings, &specs).await
     }
     .await;

@@ -1,6 +1,7 @@
 //! Instance tasks on the command line: the instances and workflows that providers declare
-//! (`register_instances!`) in `list`, `run`, `serialize` and `package`, and the payload plan that
-//! `package` and `run --sandbox` upload before anything names it.
+//! (`register_instances!`) in `list`, `run`, `serialize`, `package`, `build` and `register`, and
+//! the payload plan that `package`, `register` and `run --sandbox` upload before anything names
+//! it.
 //!
 //! ```text
 //! <binary> package --payload-store s3://bucket/payloads --instance-arg config=tables.yaml
@@ -128,14 +129,11 @@ pub fn declared_entities(args: &InstanceArgs) -> Result<Vec<Entity>, String> {
         .collect())
 }
 
-/// `package`'s selection: the workflows `names` name — registered ones, else ones the providers
-/// declare — or with no names every registered workflow and task.
-pub fn select(names: &[String], args: &InstanceArgs) -> Result<(Vec<Workflow>, Vec<Task>), String> {
-    if names.is_empty() {
-        return super::lookup::select(names);
-    }
+/// The entities `names` name (full names or unique suffixes): registered ones, else ones the
+/// providers declare with `args` (the providers are called only when a name is not registered).
+pub fn find_entities(names: &[String], args: &InstanceArgs) -> Result<Vec<Entity>, String> {
     let mut declared: Option<Vec<Entity>> = None;
-    let mut workflows = Vec::new();
+    let mut out = Vec::new();
     for name in names {
         let found = match super::lookup::find_entity(name) {
             Err(e @ LookupError::UnknownEntity { .. }) => {
@@ -146,12 +144,32 @@ pub fn select(names: &[String], args: &InstanceArgs) -> Result<(Vec<Workflow>, V
             }
             other => other,
         };
-        match found.map_err(|e| e.to_string())? {
+        out.push(found.map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+/// The selection of `package`, `serialize` and `build` (`command`): the workflows `names` name,
+/// registered or declared by the providers — a launch plan stands for its workflow, whose plans
+/// go with it — or with no names every registered workflow and task (the caller adds what the
+/// providers declare: [`plan_registration`], [`add_declared`]).
+pub fn select(
+    names: &[String],
+    args: &InstanceArgs,
+    command: &str,
+) -> Result<(Vec<Workflow>, Vec<Task>), String> {
+    if names.is_empty() {
+        return Ok((crate::workflow::registered(), crate::task::registered()));
+    }
+    let mut workflows = Vec::new();
+    for entity in find_entities(names, args)? {
+        match entity {
             Entity::Workflow(w) => workflows.push(w),
             Entity::LaunchPlan(lp) => workflows.push(lp.workflow().clone()),
             other => {
                 return Err(format!(
-                    "'{}' is a {}; package names workflows and launch plans",
+                    "'{}' is a {}; {command} names workflows and launch plans (their tasks are \
+                     included)",
                     other.name(),
                     other.kind()
                 ));
@@ -159,6 +177,18 @@ pub fn select(names: &[String], args: &InstanceArgs) -> Result<(Vec<Workflow>, V
         }
     }
     Ok((workflows, Vec::new()))
+}
+
+/// Adds the workflows and instance tasks the providers declare to a selection of everything.
+pub fn add_declared(
+    args: &InstanceArgs,
+    workflows: &mut Vec<Workflow>,
+    tasks: &mut Vec<Task>,
+) -> Result<(), String> {
+    let declared = declared_all(args)?;
+    workflows.extend(declared.workflows);
+    tasks.extend(declared.tasks);
+    Ok(())
 }
 
 /// `list`'s part: the declared workflows and instance tasks, with their payload sizes.
@@ -206,7 +236,7 @@ pub fn list(args: &InstanceArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// For `serialize` and `package`: adds the declared workflows and instance tasks (when
+/// For `serialize`, `package` and `register`: adds the declared workflows and instance tasks (when
 /// registering everything) and plans the payloads of every instance task to be serialized
 /// (printed on stderr; `uploads` says whether the caller uploads them). `None` when there is
 /// none.
@@ -250,7 +280,23 @@ pub fn plan_registration(
     Ok(Some(plan))
 }
 
-/// Uploads `plan` to its payload store (`package`: before the archive is written).
+/// For `package` and `register`: [`plan_registration`] of what is registered, then [`upload`]
+/// of the plan, so that every payload is stored before anything names it.
+pub async fn plan_and_store(
+    args: &PayloadArgs,
+    everything: bool,
+    workflows: &mut Vec<Workflow>,
+    tasks: &mut Vec<Task>,
+) -> Result<Option<PayloadPlan>, String> {
+    let plan = plan_registration(args, true, everything, workflows, tasks)?;
+    if let Some(p) = &plan {
+        upload(p).await?;
+    }
+    Ok(plan)
+}
+
+/// Uploads `plan` to its payload store (`package`: before the archive is written; `register`:
+/// before any entity is sent).
 pub async fn upload(plan: &PayloadPlan) -> Result<(), String> {
     if plan.objects().is_empty() {
         return Ok(());
@@ -259,7 +305,7 @@ pub async fn upload(plan: &PayloadPlan) -> Result<(), String> {
     let r = plan
         .upload(&storage, UPLOAD_CONCURRENCY)
         .await
-        .map_err(|e| format!("{e}; no archive was written"))?;
+        .map_err(|e| e.to_string())?;
     eprintln!(
         "payload store: uploaded {} object(s) ({}), {} already present",
         r.uploaded,
@@ -276,42 +322,59 @@ pub fn apply(plan: Option<&PayloadPlan>, settings: &mut SerializationSettings) {
     }
 }
 
-/// For `run --sandbox`: plans the payloads of the instance tasks `entity` runs against the
-/// sandbox's store (or `--payload-store`), uploads them, and has the sandbox serialize with the
-/// plan.
-pub async fn prepare_sandbox(
+/// Plans the payloads of the instance tasks `entity` runs, in the store `args` name (else
+/// `default_store`), and uploads them: what `run --sandbox` and `run --remote` do before
+/// anything names them. `None` when `entity` runs no instance task.
+pub async fn plan_entity(
     entity: &Entity,
     args: &PayloadArgs,
-    opts: &mut SandboxOptions,
+    default_store: Option<&str>,
     quiet: bool,
-) -> Result<(), String> {
+) -> Result<Option<PayloadPlan>, String> {
     let instances = match entity {
         Entity::Workflow(w) => instance_tasks_in(std::slice::from_ref(w)),
         Entity::LaunchPlan(lp) => instance_tasks_in(std::slice::from_ref(lp.workflow())),
         Entity::Task(t) if t.instance_payload().is_some() => vec![t.clone()],
         Entity::Task(_) | Entity::Reference(_) | Entity::Branch(_) | Entity::Gate(_) => Vec::new(),
     };
-    let settings = args.settings(opts.payloads.offload_prefix.as_deref());
     if instances.is_empty() {
-        opts.payloads = settings;
-        return Ok(());
+        return Ok(None);
     }
     let bundled = declared_all(&args.instances)?.bundled;
     let plan = PayloadPlan::new(
         &instances,
         |t| args.bundle || bundled.contains(t.name()),
-        settings,
+        args.settings(default_store),
     )
     .map_err(|e| e.to_string())?;
     if !quiet {
         report(&plan);
     }
-    let storage = Storage::try_new().map_err(|e| e.to_string())?;
-    plan.upload(&storage, UPLOAD_CONCURRENCY)
-        .await
-        .map_err(|e| e.to_string())?;
-    opts.payloads = plan.settings().clone();
-    opts.placements = plan.placements().clone();
+    if !plan.objects().is_empty() {
+        let storage = Storage::try_new().map_err(|e| e.to_string())?;
+        plan.upload(&storage, UPLOAD_CONCURRENCY)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(Some(plan))
+}
+
+/// For `run --sandbox`: [`plan_entity`] against the sandbox's store (or `--payload-store`), and
+/// has the sandbox serialize with the plan.
+pub async fn prepare_sandbox(
+    entity: &Entity,
+    args: &PayloadArgs,
+    opts: &mut SandboxOptions,
+    quiet: bool,
+) -> Result<(), String> {
+    let default_store = opts.payloads.offload_prefix.clone();
+    match plan_entity(entity, args, default_store.as_deref(), quiet).await? {
+        Some(plan) => {
+            opts.payloads = plan.settings().clone();
+            opts.placements = plan.placements().clone();
+        }
+        None => opts.payloads = args.settings(default_store.as_deref()),
+    }
     Ok(())
 }
 

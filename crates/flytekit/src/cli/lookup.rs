@@ -2,7 +2,7 @@
 //! suffix, with suggestions when nothing matches.
 
 use crate::task::registered as registered_tasks;
-use crate::workflow::{Entity, Workflow};
+use crate::workflow::Entity;
 
 /// A name that names no workflow or task, or several.
 #[derive(Debug, thiserror::Error)]
@@ -107,27 +107,4 @@ pub(crate) fn find_among(name: &str, all: &[Entity]) -> Option<Result<Entity, Lo
                 .join(", "),
         })),
     }
-}
-
-/// The workflows named (full names or unique suffixes; a launch plan stands for its workflow,
-/// whose plans go with it), or with none every registered workflow and task.
-pub(crate) fn select(names: &[String]) -> Result<(Vec<Workflow>, Vec<crate::task::Task>), String> {
-    if names.is_empty() {
-        return Ok((crate::workflow::registered(), crate::task::registered()));
-    }
-    let mut workflows = Vec::new();
-    for name in names {
-        match find_entity(name).map_err(|e| e.to_string())? {
-            Entity::Workflow(w) => workflows.push(w),
-            Entity::LaunchPlan(lp) => workflows.push(lp.workflow().clone()),
-            other => {
-                return Err(format!(
-                    "'{}' is a {}; package names workflows and launch plans",
-                    other.name(),
-                    other.kind()
-                ));
-            }
-        }
-    }
-    Ok((workflows, Vec::new()))
 }

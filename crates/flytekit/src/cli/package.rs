@@ -60,23 +60,18 @@ async fn write_package(args: &PackageArgs) -> Result<(), String> {
     let (mut settings, spec_images) =
         super::registration::registration_settings(&args.registration, fast_dest)?;
     let (mut workflows, mut tasks) =
-        super::instances::select(&args.workflows, &args.payloads.instances)?;
-    // The instances providers declare join the selection, and their payloads are planned.
-    let plan = super::instances::plan_registration(
-        &args.payloads,
-        true,
-        args.workflows.is_empty(),
-        &mut workflows,
-        &mut tasks,
-    )?;
+        super::instances::select(&args.workflows, &args.payloads.instances, "package")?;
+    // The instances providers declare join the selection, and their payloads are in the
+    // payload store before the archive names them.
+    let everything = args.workflows.is_empty();
+    let plan =
+        super::instances::plan_and_store(&args.payloads, everything, &mut workflows, &mut tasks)
+            .await
+            .map_err(|e| format!("{e}; no archive was written"))?;
     super::instances::apply(plan.as_ref(), &mut settings);
     if args.build_images {
         let rows = super::build::ensure_images(&workflows, &tasks, &settings, &spec_images).await?;
         eprint!("{}", super::build::table(&rows));
-    }
-    // Instance payloads are in the payload store before the archive names them.
-    if let Some(p) = &plan {
-        super::instances::upload(p).await?;
     }
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;

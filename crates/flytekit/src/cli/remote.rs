@@ -27,6 +27,7 @@ use flytekit_remote::{
 
 use super::registration::{RegistrationArgs, Versioning};
 use super::serialize::{SerializedEntity, current_binary_digest, serialize_versioned};
+use crate::payload_plan::PayloadPlan;
 use crate::settings::{FastSerializationSettings, SerializationSettings};
 use crate::task::Task;
 use crate::workflow::{Entity, Workflow};
@@ -76,7 +77,9 @@ pub struct RegisterOptions {
 #[derive(Debug, Clone, clap::Args)]
 #[command(about = "Register workflows, tasks and launch plans with FlyteAdmin")]
 pub struct RegisterArgs {
-    /// Workflows to register (full names or unique suffixes); default: every workflow and task.
+    /// Workflows, launch plans and tasks to register (full names or unique suffixes), registered
+    /// or declared by instance providers; default: every workflow and task and everything the
+    /// providers declare.
     pub workflows: Vec<String>,
     /// The cluster.
     #[command(flatten)]
@@ -87,6 +90,10 @@ pub struct RegisterArgs {
     /// Activate the launch plans registered (starting the schedules of scheduled ones).
     #[arg(long)]
     pub activate_launchplans: bool,
+    /// Instance payloads: the payload store they are uploaded to before anything is
+    /// registered, placement, provider arguments.
+    #[command(flatten)]
+    pub payloads: super::instances::PayloadArgs,
 }
 
 /// The remote options of `run` (`run --remote [options] NAME --input value`).
@@ -280,9 +287,16 @@ pub async fn register(args: RegisterArgs) -> ExitCode {
 }
 
 async fn register_inner(args: RegisterArgs) -> Result<ExitCode, RemoteCommandError> {
-    let (workflows, tasks) = select(&args.workflows)?;
+    let (mut workflows, mut tasks) = select(&args.workflows, &args.payloads.instances)?;
     let cluster = Cluster::open(&args.cluster)?;
-    let (entities, _) = prepare(&cluster, &workflows, &tasks, &args.options).await?;
+    // The instances providers declare join the selection; their payloads are stored before
+    // any entity naming them is registered.
+    let everything = args.workflows.is_empty();
+    let plan =
+        super::instances::plan_and_store(&args.payloads, everything, &mut workflows, &mut tasks)
+            .await
+            .map_err(|e| RemoteCommandError::Prepare(format!("{e}; nothing was registered")))?;
+    let (entities, _) = prepare(&cluster, &workflows, &tasks, &args.options, plan.as_ref()).await?;
     let report = cluster
         .remote
         .register(&entities, args.activate_launchplans)
@@ -309,17 +323,21 @@ async fn register_inner(args: RegisterArgs) -> Result<ExitCode, RemoteCommandErr
     Ok(ExitCode::SUCCESS)
 }
 
-/// The workflows named on the command line, or every workflow and task.
-fn select(names: &[String]) -> Result<(Vec<Workflow>, Vec<Task>), RemoteCommandError> {
+/// The workflows, launch plans and tasks named on the command line (registered, or declared by
+/// the instance providers), or every registered workflow and task.
+fn select(
+    names: &[String],
+    instances: &super::instances::InstanceArgs,
+) -> Result<(Vec<Workflow>, Vec<Task>), RemoteCommandError> {
     if names.is_empty() {
         return Ok((crate::workflow::registered(), crate::task::registered()));
     }
     let mut workflows = Vec::new();
     let mut tasks = Vec::new();
-    for name in names {
-        match super::lookup::find_entity(name)
-            .map_err(|e| RemoteCommandError::Usage(e.to_string()))?
-        {
+    for entity in
+        super::instances::find_entities(names, instances).map_err(RemoteCommandError::Usage)?
+    {
+        match entity {
             Entity::Workflow(w) => workflows.push(w),
             Entity::Task(t) => tasks.push(t),
             // A launch plan goes with its workflow (serialization adds the workflow's plans).
@@ -343,6 +361,7 @@ async fn prepare(
     workflows: &[Workflow],
     tasks: &[Task],
     options: &RegisterOptions,
+    payloads: Option<&PayloadPlan>,
 ) -> Result<(Vec<RemoteEntity>, SerializationSettings), RemoteCommandError> {
     // Project, domain and version are always known here: they come from the flags or config.
     let mut settings = RegistrationArgs {
@@ -358,6 +377,7 @@ async fn prepare(
     .map_err(RemoteCommandError::Usage)?;
     settings.project = cluster.project.clone();
     settings.domain = cluster.domain.clone();
+    super::instances::apply(payloads, &mut settings);
     if options.fast {
         settings.fast = Some(FastSerializationSettings {
             destination_dir: Some(options.dest_dir.clone()),
@@ -460,16 +480,26 @@ fn reachable_tasks(workflows: &[Workflow], tasks: &[Task]) -> Vec<Task> {
 
 /// `run --remote`: registers what `entity` needs, starts it with `inputs`, prints the console
 /// URL; with `--wait` follows it and prints its outputs as JSON.
-pub async fn run_remote(entity: &Entity, inputs: LiteralMap, args: &RemoteRunArgs) -> ExitCode {
-    report(run_remote_inner(entity, inputs, args).await)
+pub async fn run_remote(
+    entity: &Entity,
+    inputs: LiteralMap,
+    args: &RemoteRunArgs,
+    payloads: &super::instances::PayloadArgs,
+) -> ExitCode {
+    report(run_remote_inner(entity, inputs, args, payloads).await)
 }
 
 async fn run_remote_inner(
     entity: &Entity,
     inputs: LiteralMap,
     args: &RemoteRunArgs,
+    payloads: &super::instances::PayloadArgs,
 ) -> Result<ExitCode, RemoteCommandError> {
     let cluster = Cluster::open(&args.cluster)?;
+    // The payloads of the instance tasks it runs are stored before anything names them.
+    let plan = super::instances::plan_entity(entity, payloads, None, false)
+        .await
+        .map_err(|e| RemoteCommandError::Prepare(format!("{e}; nothing was registered")))?;
     let (workflows, tasks, kind) = match entity {
         Entity::Workflow(w) => (vec![w.clone()], vec![], ResourceType::LaunchPlan),
         Entity::Task(t) => (vec![], vec![t.clone()], ResourceType::Task),
@@ -487,7 +517,8 @@ async fn run_remote_inner(
             )));
         }
     };
-    let (entities, settings) = prepare(&cluster, &workflows, &tasks, &args.options).await?;
+    let (entities, settings) =
+        prepare(&cluster, &workflows, &tasks, &args.options, plan.as_ref()).await?;
     let report = cluster.remote.register(&entities, false).await?;
     let created = report
         .registered

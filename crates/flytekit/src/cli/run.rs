@@ -76,7 +76,7 @@ pub struct RunArgs {
     /// pushed first when missing. Implies `--sandbox`.
     #[arg(long)]
     pub in_image: bool,
-    /// Instance payloads (with `--sandbox`) and provider arguments.
+    /// Instance payloads (uploaded with `--sandbox` and `--remote`) and provider arguments.
     #[command(flatten)]
     pub payloads: super::instances::PayloadArgs,
     /// Print help; after NAME, the inputs of NAME.
@@ -233,7 +233,7 @@ async fn execute(mut args: RunArgs) -> Result<ExitCode, RunError> {
                 "--sandbox runs locally; leave it out with --remote".into(),
             ));
         }
-        return Ok(super::remote::run_remote(&entity, inputs, &args.remote).await);
+        return Ok(super::remote::run_remote(&entity, inputs, &args.remote, &args.payloads).await);
     }
     let options = EngineOptions {
         concurrency: args

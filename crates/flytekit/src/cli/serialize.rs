@@ -38,8 +38,9 @@ use crate::workflow::{LaunchPlan, Workflow, WorkflowError};
 #[derive(Debug, Clone, clap::Args)]
 #[command(about = "Write workflows, their tasks and launch plans as Flyte protobuf files")]
 pub struct SerializeArgs {
-    /// Workflows to serialize (full names or unique suffixes); default: every registered workflow
-    /// and every registered task.
+    /// Workflows to serialize (full names or unique suffixes), registered or declared by instance
+    /// providers; default: every registered workflow and task and everything the providers
+    /// declare.
     pub workflows: Vec<String>,
     /// Directory receiving the files (created if needed).
     #[arg(long, short, default_value = "flyte-serialized")]
@@ -299,33 +300,14 @@ pub fn current_binary_digest() -> Result<String, String> {
 
 /// Entry point of `serialize`.
 pub fn serialize(args: SerializeArgs) -> ExitCode {
-    let all = crate::workflow::registered();
-    let mut selected: Vec<Workflow> = if args.workflows.is_empty() {
-        all
-    } else {
-        let mut v = Vec::new();
-        for name in &args.workflows {
-            match super::lookup::find_entity(name) {
-                Ok(crate::workflow::Entity::Workflow(w)) => v.push(w),
-                // A launch plan goes with its workflow (serialize_entities adds the plan).
-                Ok(crate::workflow::Entity::LaunchPlan(lp)) => v.push(lp.workflow().clone()),
-                Ok(other) => {
-                    eprintln!(
-                        "error: '{}' is a {}; serialize names workflows and launch plans (their \
-                         tasks are included)",
-                        other.name(),
-                        other.kind()
-                    );
-                    return ExitCode::from(2);
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
+    let (mut selected, mut standalone) =
+        match super::instances::select(&args.workflows, &args.payloads.instances, "serialize") {
+            Ok(selection) => selection,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
             }
-        }
-        v
-    };
+        };
     // `--image spec.yaml` names the spec's image (cli/build.rs).
     let mut settings = match super::registration::registration_settings(&args.registration, None) {
         Ok((s, _)) => s,
@@ -333,11 +315,6 @@ pub fn serialize(args: SerializeArgs) -> ExitCode {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-    };
-    let mut standalone = if args.workflows.is_empty() {
-        crate::task::registered()
-    } else {
-        Vec::new()
     };
     match super::instances::plan_registration(
         &args.payloads,
