@@ -284,6 +284,15 @@ def pick_dyn(x: float, k: int) -> float:
     return conditional("dyn").if_(s.is_true()).then(double(n=x)).else_().then(square(n=x))
 
 
+# --- Launch plans in dynamic workflows -----------------------------------------------------
+classify_lp = LaunchPlan.get_or_create(classify, name="classify_lp", default_inputs={"x": 0.5})
+
+
+@dynamic
+def plans_dyn(x: float) -> Tuple[float, float]:
+    return classify_lp(x=x), scale(x=x)
+
+
 WORKFLOWS = {
     "classify": classify,
     "after": after,
@@ -301,4 +310,4 @@ WORKFLOWS = {
 # by node.
 NODE_WORKFLOWS = {"rescale_wf": rescale_wf}
 
-LAUNCH_PLANS = {"hourly_report": hourly_report, "frequent_report": frequent_report}
+LAUNCH_PLANS = {"hourly_report": hourly_report, "frequent_report": frequent_report, "classify_lp": classify_lp}

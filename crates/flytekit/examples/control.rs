@@ -363,6 +363,18 @@ pub fn pick_dyn(x: f64, k: i64) -> f64 {
         .then(square(x))
 }
 
+// --- Launch plans in dynamic workflows ------------------------------------------------------
+
+/// `classify` with its input defaulted.
+#[launch_plan(workflow = classify, name = "classify_lp", defaults(x = 0.5))]
+pub fn classify_lp(x: f64) -> f64;
+
+/// Runs a launch plan of this project and one registered elsewhere from a dynamic task's graph.
+#[dynamic]
+pub fn plans_dyn(x: f64) -> (f64, f64) {
+    (classify_lp(x), scale(x))
+}
+
 fn main() {
     flytekit::main()
 }

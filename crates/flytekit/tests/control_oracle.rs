@@ -3,7 +3,7 @@
 //! (`conformance/control_twins.py`, compared by `conformance/control_flow.py`) — conditionals
 //! (nested, `elif`, else-fail, arms without outputs, promise/string/optional comparisons, inside a
 //! dynamic task's `futures.pb`), gates, launch plans with every spec field and launch-plan
-//! nodes, reference tasks/launch plans/workflows, failure nodes, attribute paths, named outputs
+//! nodes (in workflows, and local and reference ones in a dynamic task's `futures.pb`), reference tasks/launch plans/workflows, failure nodes, attribute paths, named outputs
 //! and node overrides — and flytekit's model classes load every message we write.
 
 use std::collections::BTreeMap;
@@ -108,9 +108,11 @@ fn control_flow_matches_flytekit() {
         "launch_plans": {
             "hourly_report": b64(control::hourly_report::launch_plan().to_idl(&s).expect("lp").encode_to_vec()),
             "frequent_report": b64(control::frequent_report::launch_plan().to_idl(&s).expect("lp").encode_to_vec()),
+            "classify_lp": b64(control::classify_lp::launch_plan().to_idl(&s).expect("lp").encode_to_vec()),
         },
         "dynamic": {
             "pick_dyn": {"futures": futures("pick_dyn", &json!({"x": 0.3, "k": 2})), "inputs": {"x": 0.3, "k": 2}},
+            "plans_dyn": {"futures": futures("plans_dyn", &json!({"x": 0.3})), "inputs": {"x": 0.3}},
         },
     });
     let out = flytekit_oracle::run_script("control_flow.py", &[], request.to_string().as_bytes());
@@ -121,7 +123,7 @@ fn control_flow_matches_flytekit() {
             failures.push(format!("{name}: {}", p.as_str().unwrap_or_default()));
         }
     }
-    assert_eq!(result.as_object().map(|o| o.len()), Some(14), "{result:#}");
+    assert_eq!(result.as_object().map(|o| o.len()), Some(16), "{result:#}");
     assert!(
         failures.is_empty(),
         "differences from flytekit:\n{}",

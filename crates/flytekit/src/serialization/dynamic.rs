@@ -1,11 +1,14 @@
 //! Serialization of a dynamic task's workflow into the `DynamicJobSpec` (`futures.pb`) that
 //! Propeller runs, as flytekit's `compile_into_workflow` does: node ids prefixed `d`, every task
-//! template and sub-workflow included; a body that adds no nodes yields its outputs directly.
+//! template (those of launch-plan nodes' workflows too) and sub-workflow included; a body that
+//! adds no nodes yields its outputs directly.
+
+use std::collections::BTreeMap;
 
 use flytekit_idl::core::{
     Binding, BindingData, BooleanExpression, DynamicJobSpec, IfBlock, Literal, LiteralCollection,
-    LiteralMap, Node, WorkflowTemplate, binding_data, boolean_expression, if_else_block, literal,
-    node, operand,
+    LiteralMap, Node, TaskTemplate, WorkflowTemplate, binding_data, boolean_expression,
+    if_else_block, literal, node, operand,
 };
 
 use crate::settings::SerializationSettings;
@@ -45,13 +48,30 @@ pub(crate) fn compile_dynamic(
         return Ok(DynamicOutcome::Outputs(out));
     }
     let closure = wf.closure(settings).map_err(TaskError::from_user)?;
+    // flytekit lists every task it serialized for the graph, those of the workflows behind its
+    // launch-plan nodes included (Propeller keeps only the tasks its nodes run).
+    let mut tasks: BTreeMap<String, TaskTemplate> = BTreeMap::new();
+    let mut add = |list: Vec<TaskTemplate>| {
+        for t in list {
+            let name = t.id.as_ref().map(|id| id.name.clone()).unwrap_or_default();
+            tasks.entry(name).or_insert(t);
+        }
+    };
+    add(closure.tasks);
+    for lp in wf.launch_plans_used() {
+        add(lp
+            .workflow()
+            .closure(settings)
+            .map_err(TaskError::from_user)?
+            .tasks);
+    }
     let WorkflowTemplate { nodes, outputs, .. } = closure.template;
     let nodes: Vec<Node> = nodes.into_iter().map(prefix_node).collect();
     Ok(DynamicOutcome::Futures(DynamicJobSpec {
         min_successes: nodes.len() as i64,
         nodes,
         outputs: outputs.into_iter().map(prefix_binding).collect(),
-        tasks: closure.tasks,
+        tasks: tasks.into_values().collect(),
         subworkflows: closure
             .sub_workflows
             .into_iter()
