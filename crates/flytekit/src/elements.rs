@@ -196,8 +196,8 @@ pub(crate) const LEASE_TERM: Duration = Duration::from_millis(1);
 ///
 /// A lane runs its elements holding a lease from `lease` (the engine's task slot; `()` where
 /// there is none), renewed before an element once it is [`LEASE_TERM`] old: given back first,
-/// so that whoever waits for it gets its turn, then taken again. A lease that cannot be taken (the run was
-/// cancelled) is the failure of the element that waited for it.
+/// so that whoever waits for it gets its turn, then taken again. A lease that cannot be taken
+/// (the run was cancelled) is the failure of the element that waited for it.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_indexed<T, E, G, L, X, A>(
     n: usize,
@@ -287,7 +287,8 @@ where
         lane,
         |_, reason| reason,
     );
-    // Only a panic while recording an element's result fails a lane: that element failed.
+    // Only a panic outside an element's body (taking the lease, recording the result) fails a
+    // lane: the element it was at failed.
     for (l, reason) in report.failures {
         let i = current[l].0.load(Ordering::Relaxed);
         fail(i, aborted(i, reason));
