@@ -43,6 +43,24 @@ fn fanout(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run fanout")
 }
 
+/// `fanout run --remote ... --wait` of `entity_and_inputs` with the config `cfg`, polling every
+/// `poll` seconds.
+fn run_remote_wait(home: &Path, cfg: &Path, poll: &str, entity_and_inputs: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--remote",
+        "--poll-interval",
+        poll,
+        "-c",
+        cfg.to_str().unwrap(),
+        "-i",
+        IMAGE,
+    ];
+    args.extend_from_slice(entity_and_inputs);
+    args.push("--wait");
+    fanout(home, &args, &[])
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -357,25 +375,11 @@ fn run_remote_waits_and_prints_the_outputs_as_json() {
     fake.fixture("outputs/add_all.pb", &add_all_outputs().encode_to_vec());
     let cfg = fake.config("");
     let h = home();
-    let (stdout, stderr) = ok(&fanout(
+    let (stdout, stderr) = ok(&run_remote_wait(
         h.path(),
-        &[
-            "run",
-            "--remote",
-            "--poll-interval",
-            "0.05",
-            "-c",
-            cfg.to_str().unwrap(),
-            "-i",
-            IMAGE,
-            "add_all",
-            "--xs",
-            "[1,2]",
-            "--k",
-            "3",
-            "--wait",
-        ],
-        &[],
+        &cfg,
+        "0.05",
+        &["add_all", "--xs", "[1,2]", "--k", "3"],
     ));
     let outputs: Value = serde_json::from_str(&stdout).expect("outputs JSON");
     assert_eq!(outputs, json!({"o0": [4, 5], "o1": 9}));
@@ -422,25 +426,11 @@ fn run_remote_reads_outputs_behind_a_signed_url() {
     fake.fixture("outputs/add_all.pb", &add_all_outputs().encode_to_vec());
     let cfg = fake.config("");
     let h = home();
-    let (stdout, _) = ok(&fanout(
+    let (stdout, _) = ok(&run_remote_wait(
         h.path(),
-        &[
-            "run",
-            "--remote",
-            "--poll-interval",
-            "0.05",
-            "-c",
-            cfg.to_str().unwrap(),
-            "-i",
-            IMAGE,
-            "add_all",
-            "--xs",
-            "[1,2]",
-            "--k",
-            "3",
-            "--wait",
-        ],
-        &[],
+        &cfg,
+        "0.05",
+        &["add_all", "--xs", "[1,2]", "--k", "3"],
     ));
     assert_eq!(
         serde_json::from_str::<Value>(&stdout).unwrap(),
@@ -455,24 +445,7 @@ fn run_remote_of_a_failing_task_reports_the_error() {
     fake.fixture("fail/square.txt", b"the square went wrong");
     let cfg = fake.config("");
     let h = home();
-    let out = fanout(
-        h.path(),
-        &[
-            "run",
-            "--remote",
-            "--poll-interval",
-            "0.05",
-            "-c",
-            cfg.to_str().unwrap(),
-            "-i",
-            IMAGE,
-            "square",
-            "--x",
-            "3",
-            "--wait",
-        ],
-        &[],
-    );
+    let out = run_remote_wait(h.path(), &cfg, "0.05", &["square", "--x", "3"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
@@ -866,25 +839,11 @@ fn expired_tokens_are_replaced() {
     fake.fixture("outputs/add_all.pb", &add_all_outputs().encode_to_vec());
     let cfg = fake.client_credentials_config();
     let h = home();
-    let (stdout, _) = ok(&fanout(
+    let (stdout, _) = ok(&run_remote_wait(
         h.path(),
-        &[
-            "run",
-            "--remote",
-            "--poll-interval",
-            "0.6",
-            "-c",
-            cfg.to_str().unwrap(),
-            "-i",
-            IMAGE,
-            "add_all",
-            "--xs",
-            "[1,2]",
-            "--k",
-            "3",
-            "--wait",
-        ],
-        &[],
+        &cfg,
+        "0.6",
+        &["add_all", "--xs", "[1,2]", "--k", "3"],
     ));
     assert_eq!(
         serde_json::from_str::<Value>(&stdout).unwrap(),
