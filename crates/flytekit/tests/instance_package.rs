@@ -692,6 +692,32 @@ fn register_stores_payloads_first_and_registers_what_package_writes() {
         serialized += 1;
     }
     assert_eq!(serialized, 9, "the declared workflow's tasks");
+
+    // `run --remote` of the declared workflow registers it with its payloads in place (another
+    // version: the content's) and starts it.
+    let before = admin.requests().len();
+    let mut cmd = tables_cmd(&["run", "--remote", "-i", "ghcr.io/acme/tables:1", "-c"]);
+    cmd.arg(admin.config(""))
+        .args(["-p", "flytesnacks", "-d", "development"])
+        .args(["--payload-store", &store, "--instance-arg"])
+        .arg(format!("config={}", config.display()))
+        .args(["lookup_all", "--key", "apple"]);
+    let o = cmd.output().expect("run --remote runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after: Vec<Value> = admin.requests().into_iter().skip(before).collect();
+    let ok = |method: &str| {
+        after
+            .iter()
+            .filter(|r| r["method"] == method && r["code"] == "OK")
+            .count()
+    };
+    assert_eq!(ok("CreateTask"), 9, "{}", stderr(&o));
+    assert_eq!(ok("CreateExecution"), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("offloaded {store}/sha256-")),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
