@@ -32,6 +32,8 @@ from collections import Counter
 from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
 from google.protobuf.json_format import MessageToDict
 
+import compare
+
 CREATE = {
     "CreateTask": task_pb2.TaskCreateRequest,
     "CreateWorkflow": workflow_pb2.WorkflowCreateRequest,
@@ -141,21 +143,7 @@ def entities(log, binary, problems, side):
 
 
 def diff(a, b, path=""):
-    out = []
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a:
-                out.append(f"{path}/{k}: only in pyflyte's: {json.dumps(b[k])[:300]}")
-            elif k not in b:
-                out.append(f"{path}/{k}: only in ours: {json.dumps(a[k])[:300]}")
-            else:
-                out += diff(a[k], b[k], f"{path}/{k}")
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += diff(x, y, f"{path}[{i}]")
-    elif a != b:
-        out.append(f"{path}: ours {json.dumps(a)[:300]} != pyflyte's {json.dumps(b)[:300]}")
-    return out
+    return compare.diff(a, b, path, ours="ours", theirs="pyflyte's")
 
 
 def bundle(log, problems, side):

@@ -40,6 +40,7 @@ from flytekit.tools.translator import get_serializable  # noqa: E402
 from google.protobuf.json_format import MessageToDict  # noqa: E402
 
 import control_twins  # noqa: E402
+from compare import diff  # noqa: E402
 
 PREFIXES = ("control_twins.", "control.")
 
@@ -73,24 +74,6 @@ def norm(v, key=None):
     if isinstance(v, str):
         return strip_prefix(v)
     return v
-
-
-def diff(a, b, path=""):
-    out = []
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a:
-                out.append(f"{path}/{k}: only in flytekit: {json.dumps(b[k])[:300]}")
-            elif k not in b:
-                out.append(f"{path}/{k}: only in flytekit-rs: {json.dumps(a[k])[:300]}")
-            else:
-                out += diff(a[k], b[k], f"{path}/{k}")
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += diff(x, y, f"{path}[{i}]")
-    elif a != b:
-        out.append(f"{path}: flytekit-rs {json.dumps(a)[:300]} != flytekit {json.dumps(b)[:300]}")
-    return out
 
 
 def settings_of(s):

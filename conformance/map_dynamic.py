@@ -50,6 +50,7 @@ from flytekit.tools.translator import get_serializable  # noqa: E402
 from google.protobuf.json_format import MessageToDict  # noqa: E402
 
 import fanout_twins  # noqa: E402
+from compare import diff  # noqa: E402
 
 PREFIXES = ("fanout_twins.", "fanout.")
 PROGRAMS = {
@@ -123,24 +124,6 @@ def norm_tasks(tasks):
         t = norm(t)
         seen.setdefault(t["id"]["name"], t)
     return [seen[k] for k in sorted(seen)]
-
-
-def diff(a, b, path=""):
-    out = []
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a:
-                out.append(f"{path}/{k}: only in flytekit: {json.dumps(b[k])[:300]}")
-            elif k not in b:
-                out.append(f"{path}/{k}: only in flytekit-rs: {json.dumps(a[k])[:300]}")
-            else:
-                out += diff(a[k], b[k], f"{path}/{k}")
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += diff(x, y, f"{path}[{i}]")
-    elif a != b:
-        out.append(f"{path}: flytekit-rs {json.dumps(a)[:300]} != flytekit {json.dumps(b)[:300]}")
-    return out
 
 
 def structure():

@@ -58,6 +58,8 @@ from kubernetes.client import (
     V1VolumeMount,
 )
 
+from compare import diff
+
 # --- The Python twins of the tasks in crates/flytekit/tests/task_template_oracle.rs ------------
 
 
@@ -298,24 +300,6 @@ def normalize(d, rust, s, case, problems):
             if c.get("name") == primary:
                 c["args"] = normalize_args(c.get("args", []), rust, s, case, problems, "/k8sPod/podSpec/primary/args")
     return d
-
-
-def diff(a, b, path=""):
-    out = []
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a:
-                out.append(f"{path}/{k}: only in flytekit: {json.dumps(b[k])[:300]}")
-            elif k not in b:
-                out.append(f"{path}/{k}: only in flytekit-rs: {json.dumps(a[k])[:300]}")
-            else:
-                out += diff(a[k], b[k], f"{path}/{k}")
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += diff(x, y, f"{path}[{i}]")
-    elif a != b:
-        out.append(f"{path}: flytekit-rs {json.dumps(a)[:300]} != flytekit {json.dumps(b)[:300]}")
-    return out
 
 
 def compare(case, ours_b64, s, settings):

@@ -35,6 +35,8 @@ from flyteidl.admin import launch_plan_pb2
 from flyteidl.core import workflow_pb2
 from google.protobuf.json_format import MessageToDict
 
+from compare import diff
+
 
 # --- The quickstart (crates/flytekit/examples/quickstart/workflows.rs) -----------------------
 @dataclass
@@ -155,24 +157,6 @@ def normalize_lp(d):
     for p in d.get("defaultInputs", {}).get("parameters", {}).values():
         strip_type(p.get("var", {}).get("type"))
     return d
-
-
-def diff(a, b, path=""):
-    out = []
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a:
-                out.append(f"{path}/{k}: only in flytekit: {json.dumps(b[k])[:300]}")
-            elif k not in b:
-                out.append(f"{path}/{k}: only in flytekit-rs: {json.dumps(a[k])[:300]}")
-            else:
-                out += diff(a[k], b[k], f"{path}/{k}")
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += diff(x, y, f"{path}[{i}]")
-    elif a != b:
-        out.append(f"{path}: flytekit-rs {json.dumps(a)[:300]} != flytekit {json.dumps(b)[:300]}")
-    return out
 
 
 def main():
