@@ -18,7 +18,6 @@
 
 import base64
 import datetime
-import glob
 import json
 import math
 import os
@@ -28,7 +27,7 @@ import typing
 
 import pandas as pd
 import pyarrow as pa
-from flyteidl.core import errors_pb2, literals_pb2
+from flyteidl.core import literals_pb2
 from flytekit import kwtypes
 from flytekit.configuration import DataConfig
 from flytekit.core.context_manager import FlyteContextManager
@@ -37,6 +36,8 @@ from flytekit.core.type_engine import TypeEngine
 from flytekit.models.literals import Literal, LiteralMap
 from flytekit.types.structured import StructuredDataset
 from typing_extensions import Annotated
+
+from error_doc import describe, read_error
 
 UTC = datetime.timezone.utc
 
@@ -195,18 +196,9 @@ def pandas_declaration(name):
 
 def read(directory, declaration):
     report = {"files": sorted(os.listdir(directory)) if os.path.isdir(directory) else []}
-    errors = sorted(glob.glob(os.path.join(directory, "error*.pb")))
-    if errors:
-        doc = errors_pb2.ErrorDocument()
-        with open(errors[0], "rb") as f:
-            doc.ParseFromString(f.read())
-        e = doc.error
-        report["error"] = {
-            "code": e.code,
-            "message": e.message,
-            "kind": errors_pb2.ContainerError.Kind.Name(e.kind),
-            "origin": "USER" if e.origin == 1 else "SYSTEM" if e.origin == 2 else "UNKNOWN",
-        }
+    found = read_error(directory)
+    if found:
+        report["error"] = describe(found[1])
     out = os.path.join(directory, "outputs.pb")
     if os.path.exists(out):
         pb = literals_pb2.LiteralMap()

@@ -6,15 +6,16 @@
                                          print a JSON report
 """
 
-import glob
 import json
 import os
 import sys
 
-from flyteidl.core import errors_pb2, literals_pb2
+from flyteidl.core import literals_pb2
 from flytekit.core.context_manager import FlyteContextManager
 from flytekit.core.type_engine import TypeEngine
 from flytekit.models.literals import LiteralMap
+
+from error_doc import describe, read_error
 
 
 def write_inputs(path, values):
@@ -68,18 +69,12 @@ def read(directory):
             py_type = TypeEngine.guess_python_type(lt)
             values[k] = TypeEngine.to_python_value(ctx, lit, py_type)
         report["outputs"] = values
-    errors = sorted(glob.glob(os.path.join(directory, "error*.pb")))
-    if errors:
-        doc = errors_pb2.ErrorDocument()
-        with open(errors[0], "rb") as f:
-            doc.ParseFromString(f.read())
-        e = doc.error
-        report["error_file"] = os.path.basename(errors[0])
+    found = read_error(directory)
+    if found:
+        path, e = found
+        report["error_file"] = os.path.basename(path)
         report["error"] = {
-            "code": e.code,
-            "message": e.message,
-            "kind": errors_pb2.ContainerError.Kind.Name(e.kind),
-            "origin": {0: "UNKNOWN", 1: "USER", 2: "SYSTEM"}[e.origin],
+            **describe(e),
             "has_timestamp": e.HasField("timestamp") and e.timestamp.seconds > 0,
             "worker": e.worker,
         }

@@ -27,7 +27,6 @@ per `map_task(...)` call; duplicates are dropped).
 """
 
 import base64
-import glob
 import json
 import os
 import subprocess
@@ -38,7 +37,7 @@ from collections import OrderedDict
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from flyteidl.core import dynamic_job_pb2, errors_pb2, literals_pb2, tasks_pb2, workflow_pb2  # noqa: E402
+from flyteidl.core import dynamic_job_pb2, literals_pb2, tasks_pb2, workflow_pb2  # noqa: E402
 from flytekit.configuration import ImageConfig, SerializationSettings  # noqa: E402
 from flytekit.core.context_manager import FlyteContextManager  # noqa: E402
 from flytekit.core.type_engine import TypeEngine  # noqa: E402
@@ -51,6 +50,7 @@ from google.protobuf.json_format import MessageToDict  # noqa: E402
 
 import fanout_twins  # noqa: E402
 from compare import diff  # noqa: E402
+from error_doc import describe, read_error  # noqa: E402
 
 PREFIXES = ("fanout_twins.", "fanout.")
 PROGRAMS = {
@@ -213,18 +213,9 @@ def read(directory):
             pb.ParseFromString(f.read())
         spec = dj_models.DynamicJobSpec.from_flyte_idl(pb)
         report["futures"] = {"nodes": [n.id for n in spec.nodes], "tasks": [t.id.name for t in spec.tasks]}
-    errors = sorted(glob.glob(os.path.join(directory, "error*.pb")))
-    if errors:
-        doc = errors_pb2.ErrorDocument()
-        with open(errors[0], "rb") as f:
-            doc.ParseFromString(f.read())
-        e = doc.error
-        report["error"] = {
-            "code": e.code,
-            "message": e.message,
-            "kind": errors_pb2.ContainerError.Kind.Name(e.kind),
-            "origin": {0: "UNKNOWN", 1: "USER", 2: "SYSTEM"}[e.origin],
-        }
+    found = read_error(directory)
+    if found:
+        report["error"] = describe(found[1])
     return report
 
 

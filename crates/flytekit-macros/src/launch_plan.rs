@@ -11,6 +11,7 @@
 //! workflow's (`report::inputs::n`, `report::Outputs`), so an input that does not exist or has
 //! another type does not compile.
 
+use crate::task::meta_key;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -45,11 +46,7 @@ impl Args {
     fn parse(args: TokenStream) -> syn::Result<Self> {
         let mut out = Args::default();
         let parser = syn::meta::parser(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
+            let key = meta_key(&meta);
             match key.as_str() {
                 "workflow" => out.workflow = Some(meta.value()?.parse()?),
                 "name" => out.name = Some(meta.value()?.parse()?),

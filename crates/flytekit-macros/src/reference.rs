@@ -10,6 +10,7 @@
 //! emits `pub mod area { pub fn reference() -> Reference; pub fn entity(); pub fn node(...) }`:
 //! a workflow calls `area(w, h)` like a task.
 
+use crate::task::meta_key;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -24,11 +25,7 @@ pub(crate) fn expand(kind: &str, args: TokenStream, item: TokenStream) -> syn::R
     let mut version = None;
     let mut outputs: Vec<String> = Vec::new();
     let parser = syn::meta::parser(|meta| {
-        let key = meta
-            .path
-            .get_ident()
-            .map(|i| i.to_string())
-            .unwrap_or_default();
+        let key = meta_key(&meta);
         match key.as_str() {
             "project" => project = Some(meta.value()?.parse::<syn::LitStr>()?),
             "domain" => domain = Some(meta.value()?.parse::<syn::LitStr>()?),

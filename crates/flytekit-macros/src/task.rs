@@ -43,6 +43,15 @@ pub(crate) const OPTIONS: &str = "name, task_type, image, image_spec, retries, t
                        pod_template_name, accelerator, shared_memory, enable_deck, deck_fields(..), \
                        labels(..), annotations(..), tags(..), outputs(..)";
 
+/// The name of an attribute option (`name` in `name = ..` or `name(..)`); empty for a path
+/// that is not a single identifier, which no option matches.
+pub(crate) fn meta_key(meta: &syn::meta::ParseNestedMeta) -> String {
+    meta.path
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_default()
+}
+
 fn lit_str(meta: &syn::meta::ParseNestedMeta) -> syn::Result<syn::LitStr> {
     meta.value()?.parse()
 }
@@ -111,7 +120,7 @@ fn quantity(lit: &syn::LitStr) -> syn::Result<()> {
 fn resources(meta: &syn::meta::ParseNestedMeta, pairs: bool) -> syn::Result<TokenStream> {
     let mut calls = Vec::new();
     meta.parse_nested_meta(|inner| {
-        let field = inner.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+        let field = meta_key(&inner);
         let method = match field.as_str() {
             "cpu" | "mem" | "gpu" | "ephemeral_storage" => syn::Ident::new(&field, inner.path.span()),
             "memory" => syn::Ident::new("mem", inner.path.span()),
@@ -177,11 +186,7 @@ impl Args {
             return Ok(out);
         }
         let parser = syn::meta::parser(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
+            let key = meta_key(&meta);
             if extra(&key, &meta)? {
                 return Ok(());
             }
@@ -276,11 +281,7 @@ impl Args {
                     let mut key_ = None;
                     let mut extra = Vec::new();
                     meta.parse_nested_meta(|inner| {
-                        let k = inner
-                            .path
-                            .get_ident()
-                            .map(|i| i.to_string())
-                            .unwrap_or_default();
+                        let k = meta_key(&inner);
                         match k.as_str() {
                             "group" => group = Some(lit_str(&inner)?),
                             "key" => key_ = Some(lit_str(&inner)?),
@@ -375,11 +376,7 @@ impl Args {
                 "deck_fields" => {
                     let mut fields = Vec::new();
                     meta.parse_nested_meta(|inner| {
-                        let f = inner
-                            .path
-                            .get_ident()
-                            .map(|i| i.to_string())
-                            .unwrap_or_default();
+                        let f = meta_key(&inner);
                         match f.as_str() {
                             "Input" | "Output" | "Timeline" | "SourceCode" | "Dependencies" => {
                                 let i = syn::Ident::new(&f, inner.path.span());

@@ -29,8 +29,10 @@ use std::process::ExitCode;
 
 use flytekit_idl::Message;
 use flytekit_idl::admin::TaskSpec;
+use flytekit_idl::core::TaskTemplate;
 
 use super::registration::{RegistrationArgs, Versioning};
+use crate::serialization::WorkflowClosure;
 use crate::settings::SerializationSettings;
 use crate::workflow::{LaunchPlan, Workflow, WorkflowError};
 
@@ -63,6 +65,48 @@ pub struct SerializedEntity {
     pub bytes: Vec<u8>,
 }
 
+/// The files being written, numbered in order, each task once.
+#[derive(Default)]
+struct Files {
+    out: Vec<SerializedEntity>,
+    seen_tasks: BTreeSet<String>,
+}
+
+impl Files {
+    /// Adds `<i>_<name>_<kind>.pb`.
+    fn push(&mut self, name: &str, kind: u8, bytes: Vec<u8>) {
+        let file_name = format!("{}_{}_{}.pb", self.out.len(), name, kind);
+        self.out.push(SerializedEntity { file_name, bytes });
+    }
+
+    /// Adds each task (a `TaskSpec`) not written yet.
+    fn tasks(&mut self, templates: &[TaskTemplate]) {
+        for t in templates {
+            let name = t.id.as_ref().map(|i| i.name.clone()).unwrap_or_default();
+            if self.seen_tasks.insert(name.clone()) {
+                let spec = TaskSpec {
+                    template: Some(t.clone()),
+                    ..Default::default()
+                };
+                self.push(&name, 1, spec.encode_to_vec());
+            }
+        }
+    }
+
+    /// Adds workflow `wf` (its `WorkflowSpec` from `closure`) and its default launch plan.
+    fn workflow(
+        &mut self,
+        wf: &Workflow,
+        closure: &WorkflowClosure,
+        settings: &SerializationSettings,
+    ) -> Result<(), WorkflowError> {
+        self.push(wf.name(), 2, closure.spec().encode_to_vec());
+        let default_plan = LaunchPlan::default_for(wf).to_idl(settings)?;
+        self.push(wf.name(), 3, default_plan.encode_to_vec());
+        Ok(())
+    }
+}
+
 /// [`serialize_workflows`], then each of `tasks` not already written (tasks registered in the
 /// binary but used by no workflow).
 pub fn serialize_entities(
@@ -70,49 +114,19 @@ pub fn serialize_entities(
     tasks: &[crate::task::Task],
     settings: &SerializationSettings,
 ) -> Result<Vec<SerializedEntity>, WorkflowError> {
-    let mut out = Vec::new();
-    let mut seen_tasks = BTreeSet::new();
+    let mut files = Files::default();
     let mut seen_workflows = BTreeSet::new();
-    let push = |name: &str, kind: u8, bytes: Vec<u8>, out: &mut Vec<SerializedEntity>| {
-        let file_name = format!("{}_{}_{}.pb", out.len(), name, kind);
-        out.push(SerializedEntity { file_name, bytes });
-    };
     for wf in workflows {
         let closure = wf.closure(settings)?;
-        for t in &closure.tasks {
-            let name = t.id.as_ref().map(|i| i.name.clone()).unwrap_or_default();
-            if seen_tasks.insert(name.clone()) {
-                let spec = TaskSpec {
-                    template: Some(t.clone()),
-                    ..Default::default()
-                };
-                push(&name, 1, spec.encode_to_vec(), &mut out);
-            }
-        }
+        files.tasks(&closure.tasks);
         for sub in crate::serialization::sub_workflows(wf) {
             if seen_workflows.insert(sub.name().to_string()) {
                 let c = sub.closure(settings)?;
-                push(sub.name(), 2, c.spec().encode_to_vec(), &mut out);
-                push(
-                    sub.name(),
-                    3,
-                    LaunchPlan::default_for(&sub)
-                        .to_idl(settings)?
-                        .encode_to_vec(),
-                    &mut out,
-                );
+                files.workflow(&sub, &c, settings)?;
             }
         }
         if seen_workflows.insert(wf.name().to_string()) {
-            push(wf.name(), 2, closure.spec().encode_to_vec(), &mut out);
-            push(
-                wf.name(),
-                3,
-                LaunchPlan::default_for(wf)
-                    .to_idl(settings)?
-                    .encode_to_vec(),
-                &mut out,
-            );
+            files.workflow(wf, &closure, settings)?;
         }
     }
     // Launch plans: those the workflows' nodes call, and those registered for the workflows
@@ -135,44 +149,23 @@ pub fn serialize_entities(
         let wf = lp.workflow();
         if seen_workflows.insert(wf.name().to_string()) {
             let c = wf.closure(settings)?;
-            for t in &c.tasks {
-                let name = t.id.as_ref().map(|i| i.name.clone()).unwrap_or_default();
-                if seen_tasks.insert(name.clone()) {
-                    let spec = TaskSpec {
-                        template: Some(t.clone()),
-                        ..Default::default()
-                    };
-                    push(&name, 1, spec.encode_to_vec(), &mut out);
-                }
-            }
-            push(wf.name(), 2, c.spec().encode_to_vec(), &mut out);
-            push(
-                wf.name(),
-                3,
-                LaunchPlan::default_for(wf)
-                    .to_idl(settings)?
-                    .encode_to_vec(),
-                &mut out,
-            );
+            files.tasks(&c.tasks);
+            files.workflow(wf, &c, settings)?;
         }
-        push(lp.name(), 3, lp.to_idl(settings)?.encode_to_vec(), &mut out);
+        files.push(lp.name(), 3, lp.to_idl(settings)?.encode_to_vec());
     }
     for t in tasks {
-        if seen_tasks.insert(t.name().to_string()) {
+        if !files.seen_tasks.contains(t.name()) {
             let template = t
                 .template(settings)
                 .map_err(|e| WorkflowError::Serialization {
                     entity: t.name().to_string(),
                     message: e.to_string(),
                 })?;
-            let spec = TaskSpec {
-                template: Some(template),
-                ..Default::default()
-            };
-            push(t.name(), 1, spec.encode_to_vec(), &mut out);
+            files.tasks(std::slice::from_ref(&template));
         }
     }
-    Ok(out)
+    Ok(files.out)
 }
 
 /// The content version of a registration: the lowercase base32 (RFC 4648 alphabet, no padding)
